@@ -1,0 +1,1 @@
+//! The rtrace back end: typed programs in, a loadable ELF object out.

@@ -1,0 +1,3 @@
+//! The builtins of rtrace, one file per family.
+
+pub mod value;
