@@ -1,0 +1,608 @@
+//! Typing of statements and expressions, and inference of map and variable
+//! types from their assignments.
+
+use super::builtins::{CallInfo, ProbeScope};
+use super::{CheckEnv, CheckedAttach, MapInfo, MapValueType};
+use crate::ast::*;
+use crate::diagnostic::{closest, Diagnostic, Diagnostics};
+use crate::probes::ProbeKind;
+use crate::types::{IntType, Type};
+use indexmap::IndexMap;
+use std::collections::HashSet;
+
+pub(super) struct State {
+    pub types: Vec<Type>,
+    pub maps: IndexMap<String, MapInfo>,
+    pub vars: Vec<IndexMap<String, Type>>,
+    pub diagnostics: Diagnostics,
+}
+
+impl State {
+    pub fn new(expr_count: usize) -> State {
+        State { types: vec![Type::Void; expr_count], maps: IndexMap::new(), vars: Vec::new(), diagnostics: Vec::new() }
+    }
+
+    pub fn reset_round(&mut self) {
+        self.diagnostics.clear();
+    }
+
+    pub fn finish_round(&mut self) {}
+}
+
+struct ProbeCx<'a> {
+    env: &'a CheckEnv<'a>,
+    attaches: &'a [CheckedAttach],
+    scope: ProbeScope<'a>,
+    probe_index: usize,
+    /// Variables assigned so far in this probe, in program order.
+    assigned: HashSet<String>,
+}
+
+pub(super) fn check_program(program: &Program, attaches: &[Vec<CheckedAttach>], env: &CheckEnv, state: &mut State) {
+    state.vars.resize_with(program.probes.len(), IndexMap::new);
+    for (index, (probe, attaches)) in program.probes.iter().zip(attaches).enumerate() {
+        let kinds: Vec<ProbeKind> = attaches.iter().map(|a| a.attach.kind()).collect();
+        let names: Vec<String> = attaches.iter().map(|a| a.attach.name()).collect();
+        let mut cx = ProbeCx {
+            env,
+            attaches,
+            scope: ProbeScope { kinds: &kinds, names: &names },
+            probe_index: index,
+            assigned: HashSet::new(),
+        };
+        if let Some(predicate) = &probe.predicate {
+            let t = check_expr(predicate, &mut cx, state);
+            expect_condition(t, predicate.span, "predicate", state);
+        }
+        check_block(&probe.body, &mut cx, state);
+    }
+}
+
+fn expect_condition(t: Type, span: Span, what: &str, state: &mut State) {
+    if !t.is_int() && t != Type::Void {
+        state.diagnostics.push(
+            Diagnostic::error(span, format!("a {what} must be an integer, found {t}"))
+                .with_label("not an integer")
+                .with_hint("compare explicitly, for example `comm == \"bash\"`"),
+        );
+    }
+}
+
+fn check_block(block: &Block, cx: &mut ProbeCx, state: &mut State) {
+    for stmt in &block.stmts {
+        check_stmt(stmt, cx, state);
+    }
+}
+
+fn check_stmt(stmt: &Stmt, cx: &mut ProbeCx, state: &mut State) {
+    match &stmt.kind {
+        StmtKind::Expr(expr) => {
+            let t = check_expr(expr, cx, state);
+            if let Type::Agg(kind) = t {
+                state.diagnostics.push(
+                    Diagnostic::error(expr.span, format!("the result of {}() must be assigned to a map", kind.function()))
+                        .with_label("value discarded")
+                        .with_hint(format!("write `@name = {}(...)`", kind.function())),
+                );
+            }
+        }
+        StmtKind::Assign { target, op, value } => check_assign(target, *op, value, cx, state),
+        StmtKind::If { cond, then, otherwise } => {
+            let t = check_expr(cond, cx, state);
+            expect_condition(t, cond.span, "condition", state);
+            // A variable assigned in only one branch may be read after the
+            // `if`; its slot is zeroed at probe entry, as in bpftrace.
+            check_block(then, cx, state);
+            if let Some(otherwise) = otherwise {
+                check_block(otherwise, cx, state);
+            }
+        }
+    }
+}
+
+fn check_assign(target: &Expr, op: Option<BinaryOp>, value: &Expr, cx: &mut ProbeCx, state: &mut State) {
+    let value_type = check_value(value, true, cx, state);
+    match &target.kind {
+        ExprKind::Map { name, keys } => {
+            let key_types = check_keys(keys, cx, state);
+            let new_value = match value_type {
+                Type::Agg(kind) if op.is_none() => MapValueType::Agg(kind),
+                Type::Agg(kind) => {
+                    state.diagnostics.push(Diagnostic::error(
+                        value.span,
+                        format!("{}() cannot be used with a compound assignment", kind.function()),
+                    ));
+                    return;
+                }
+                Type::Void => return,
+                Type::Ptr { .. } => MapValueType::Plain(Type::U64),
+                other => MapValueType::Plain(other),
+            };
+            if op.is_some() && !matches!(new_value, MapValueType::Plain(Type::Int(_))) {
+                state.diagnostics.push(
+                    Diagnostic::error(value.span, "compound assignment needs an integer value").with_label("not an integer"),
+                );
+                return;
+            }
+            define_map(name, key_types, new_value, target.span, keys, state);
+            state.types[target.id.0 as usize] = new_value.as_type();
+        }
+        ExprKind::Var(name) => {
+            let t = match value_type {
+                Type::Agg(kind) => {
+                    state.diagnostics.push(
+                        Diagnostic::error(value.span, format!("{}() can only be assigned to a map", kind.function()))
+                            .with_hint(format!("write `@{} = {}(...)`", name, kind.function())),
+                    );
+                    return;
+                }
+                Type::Void => return,
+                Type::Ptr { .. } => Type::U64,
+                other => other,
+            };
+            if op.is_some() {
+                let current = read_var(name, target.span, cx, state);
+                if !(current.is_int() && t.is_int()) {
+                    state.diagnostics.push(
+                        Diagnostic::error(target.span, "compound assignment needs integers").with_label("not an integer"),
+                    );
+                }
+                state.types[target.id.0 as usize] = current;
+                return;
+            }
+            define_var(name, t, target.span, cx, state);
+            cx.assigned.insert(name.clone());
+            state.types[target.id.0 as usize] = t;
+        }
+        _ => state.diagnostics.push(
+            Diagnostic::error(target.span, "can only assign to a map (`@x`, `@x[k]`) or a variable (`$x`)")
+                .with_label("not assignable"),
+        ),
+    }
+}
+
+fn define_var(name: &str, t: Type, span: Span, cx: &mut ProbeCx, state: &mut State) {
+    let vars = &mut state.vars[cx.probe_index];
+    match vars.get(name).copied() {
+        None => {
+            vars.insert(name.to_string(), t);
+        }
+        Some(existing) => match unify(existing, t) {
+            Some(u) => {
+                vars.insert(name.to_string(), u);
+            }
+            None => state.diagnostics.push(
+                Diagnostic::error(span, format!("${name} holds {existing}; it cannot be assigned {t}"))
+                    .with_label("type changes")
+                    .with_hint("use another variable"),
+            ),
+        },
+    }
+}
+
+fn read_var(name: &str, span: Span, cx: &ProbeCx, state: &mut State) -> Type {
+    let known = state.vars.get(cx.probe_index).and_then(|v| v.get(name)).copied();
+    match known {
+        Some(t) if cx.assigned.contains(name) => t,
+        _ => {
+            state.diagnostics.push(
+                Diagnostic::error(span, format!("variable ${name} is used before it is assigned"))
+                    .with_label("not assigned yet")
+                    .with_hint("scratch variables are local to one probe; assign it earlier in this probe"),
+            );
+            known.unwrap_or(Type::I64)
+        }
+    }
+}
+
+/// Two types that can share a slot: integers (the first decides width and
+/// sign) and strings (the larger buffer wins).
+fn unify(a: Type, b: Type) -> Option<Type> {
+    match (a, b) {
+        (Type::Int(_), Type::Int(_)) => Some(a),
+        (Type::Str(x), Type::Str(y)) => Some(Type::Str(x.max(y))),
+        _ if a == b => Some(a),
+        _ => None,
+    }
+}
+
+fn check_keys(keys: &[Expr], cx: &mut ProbeCx, state: &mut State) -> Option<Vec<Type>> {
+    if keys.is_empty() {
+        return None;
+    }
+    let mut types = Vec::new();
+    for key in keys {
+        let t = check_value(key, false, cx, state);
+        let t = match t {
+            Type::Int(_) => Type::Int(IntType { bits: 64, ..int_of(t) }),
+            Type::Ptr { .. } => Type::U64,
+            Type::Str(_) => t,
+            Type::Void => Type::U64,
+            Type::Agg(_) => {
+                state.diagnostics.push(Diagnostic::error(key.span, "an aggregation cannot be a map key"));
+                Type::U64
+            }
+        };
+        types.push(t);
+    }
+    Some(types)
+}
+
+fn int_of(t: Type) -> IntType {
+    match t {
+        Type::Int(i) => i,
+        _ => IntType::U64,
+    }
+}
+
+fn define_map(
+    name: &str,
+    keys: Option<Vec<Type>>,
+    value: MapValueType,
+    span: Span,
+    key_exprs: &[Expr],
+    state: &mut State,
+) {
+    let display = format!("@{name}");
+    let Some(info) = state.maps.get_mut(name) else {
+        state.maps.insert(name.to_string(), MapInfo { name: name.to_string(), keys, value, span });
+        return;
+    };
+    let first = info.span;
+    if let Err(d) = merge_keys(&display, &mut info.keys, keys, span, key_exprs) {
+        state.diagnostics.push(d);
+        return;
+    }
+    let merged = match (info.value, value) {
+        (MapValueType::Agg(a), MapValueType::Agg(b)) if a == b => Some(info.value),
+        (MapValueType::Plain(a), MapValueType::Plain(b)) => unify(a, b).map(MapValueType::Plain),
+        _ => None,
+    };
+    match merged {
+        Some(m) => info.value = m,
+        None => {
+            let describe = |v: MapValueType| match v {
+                MapValueType::Agg(k) => format!("{}()", k.function()),
+                MapValueType::Plain(t) => format!("a {t}"),
+            };
+            let mut d = Diagnostic::error(
+                span,
+                format!("{display} is {} map here but {} map elsewhere", describe(value), describe(info.value)),
+            )
+            .with_label("conflicting assignment")
+            .with_related(first, "first assigned here");
+            if matches!(info.value, MapValueType::Agg(_)) || matches!(value, MapValueType::Agg(_)) {
+                d = d.with_hint("a map that holds an aggregation can only be updated by the same aggregation function");
+            }
+            state.diagnostics.push(d);
+        }
+    }
+}
+
+fn merge_keys(
+    display: &str,
+    existing: &mut Option<Vec<Type>>,
+    keys: Option<Vec<Type>>,
+    span: Span,
+    key_exprs: &[Expr],
+) -> Result<(), Diagnostic> {
+    match (existing.as_mut(), keys) {
+        (None, None) => Ok(()),
+        (Some(old), Some(new)) if old.len() == new.len() => {
+            for (i, (o, n)) in old.iter_mut().zip(new).enumerate() {
+                match unify(*o, n) {
+                    Some(u) => *o = u,
+                    None => {
+                        return Err(Diagnostic::error(
+                            key_exprs.get(i).map_or(span, |k| k.span),
+                            format!("{display} is keyed by {o} here, but this key is {n}"),
+                        )
+                        .with_label("key type differs"))
+                    }
+                }
+            }
+            Ok(())
+        }
+        (old, new) => {
+            let count = |k: Option<usize>| match k {
+                None => "no key".to_string(),
+                Some(1) => "1 key".to_string(),
+                Some(n) => format!("{n} keys"),
+            };
+            Err(Diagnostic::error(
+                span,
+                format!(
+                    "{display} is used with {} here but {} elsewhere",
+                    count(new.as_ref().map(Vec::len)),
+                    count(old.map(|o| o.len()))
+                ),
+            )
+            .with_label("inconsistent keys"))
+        }
+    }
+}
+
+/// Checks an expression whose value is used. `map_value` allows an
+/// aggregation call (the right side of a map assignment).
+fn check_value(expr: &Expr, map_value: bool, cx: &mut ProbeCx, state: &mut State) -> Type {
+    let t = if map_value {
+        match &expr.kind {
+            ExprKind::Call { name, args } => {
+                let t = check_call(expr, name, args, true, cx, state);
+                state.types[expr.id.0 as usize] = t;
+                t
+            }
+            _ => check_expr(expr, cx, state),
+        }
+    } else {
+        check_expr(expr, cx, state)
+    };
+    if let (Type::Agg(kind), false) = (t, map_value) {
+        state.diagnostics.push(
+            Diagnostic::error(expr.span, format!("{}() values cannot be used in expressions", kind.function()))
+                .with_label("aggregation")
+                .with_hint("print aggregations with print(@map); assign them with @map = ..."),
+        );
+    }
+    t
+}
+
+fn check_expr(expr: &Expr, cx: &mut ProbeCx, state: &mut State) -> Type {
+    let t = check_expr_kind(expr, cx, state);
+    state.types[expr.id.0 as usize] = t;
+    t
+}
+
+fn check_expr_kind(expr: &Expr, cx: &mut ProbeCx, state: &mut State) -> Type {
+    match &expr.kind {
+        ExprKind::Int(v) => {
+            if *v > i64::MAX as u64 {
+                Type::U64
+            } else {
+                Type::I64
+            }
+        }
+        ExprKind::Str(s) => Type::Str(s.len() as u32 + 1),
+        ExprKind::Ident(name) => check_ident(name, expr.span, cx, state),
+        ExprKind::Var(name) => read_var(name, expr.span, cx, state),
+        ExprKind::Positional(n) => match cx.env.params.get(*n as usize - 1) {
+            Some(p) if parse_int(p).is_some() => Type::I64,
+            Some(p) => Type::Str(p.len() as u32 + 1),
+            None => {
+                state.diagnostics.push(
+                    Diagnostic::error(expr.span, format!("positional parameter ${n} is not set"))
+                        .with_label(format!("{} parameter(s) given", cx.env.params.len()))
+                        .with_hint("pass it after the program: rtrace -e '...' ARG1 ARG2"),
+                );
+                Type::I64
+            }
+        },
+        ExprKind::PositionalCount => Type::I64,
+        ExprKind::Map { name, keys } => check_map_read(expr, name, keys, cx, state),
+        ExprKind::Call { name, args } => check_call(expr, name, args, false, cx, state),
+        ExprKind::Field { base, field, .. } => check_field(base, field, cx, state),
+        ExprKind::Unary { op, operand } => {
+            let t = check_value(operand, false, cx, state);
+            if !t.is_int() {
+                state.diagnostics.push(
+                    Diagnostic::error(expr.span, format!("operator '{}' needs an integer, found {t}", op.symbol()))
+                        .with_label("not an integer"),
+                );
+            }
+            match op {
+                UnaryOp::Not => Type::U64,
+                UnaryOp::Neg => Type::I64,
+                UnaryOp::BitNot => if t.is_int() { t } else { Type::U64 },
+            }
+        }
+        ExprKind::Binary { op, lhs, rhs } => check_binary(expr, *op, lhs, rhs, cx, state),
+        ExprKind::Ternary { cond, then, otherwise } => {
+            let c = check_value(cond, false, cx, state);
+            expect_condition(c, cond.span, "condition", state);
+            let a = check_value(then, false, cx, state);
+            let b = check_value(otherwise, false, cx, state);
+            unify(a, b).unwrap_or_else(|| {
+                state.diagnostics.push(
+                    Diagnostic::error(expr.span, format!("the branches of '?:' differ: {a} and {b}"))
+                        .with_label("branches must have one type"),
+                );
+                a
+            })
+        }
+        ExprKind::Step { target, .. } => {
+            match &target.kind {
+                ExprKind::Map { name, keys } => {
+                    let key_types = check_keys(keys, cx, state);
+                    define_map(name, key_types, MapValueType::Plain(Type::I64), target.span, keys, state);
+                    state.types[target.id.0 as usize] = Type::I64;
+                }
+                ExprKind::Var(name) => {
+                    let t = read_var(name, target.span, cx, state);
+                    state.types[target.id.0 as usize] = t;
+                    if !t.is_int() {
+                        state.diagnostics.push(Diagnostic::error(target.span, "++ and -- need an integer"));
+                    }
+                }
+                _ => state.diagnostics.push(
+                    Diagnostic::error(target.span, "++ and -- apply to a map or a variable").with_label("not assignable"),
+                ),
+            }
+            Type::I64
+        }
+    }
+}
+
+pub fn parse_int(text: &str) -> Option<i64> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let value = match digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+        Some(hex) => i64::from_str_radix(hex, 16).ok()?,
+        None => digits.parse::<i64>().ok()?,
+    };
+    Some(if negative { -value } else { value })
+}
+
+fn check_ident(name: &str, span: Span, cx: &mut ProbeCx, state: &mut State) -> Type {
+    if let Some(result) = cx.env.builtins.ident_type(name, span, &cx.scope) {
+        return result.unwrap_or_else(|d| {
+            state.diagnostics.push(d);
+            Type::U64
+        });
+    }
+    let mut d = Diagnostic::error(span, format!("unknown identifier '{name}'")).with_label("not a builtin");
+    if name == "args" {
+        d = Diagnostic::error(span, "`args` needs a field: args.NAME")
+            .with_label("no field")
+            .with_hint("`rtrace -lv 'tracepoint:CAT:NAME'` lists the fields");
+    } else if let Some(best) = closest(name, cx.env.builtins.ident_names()) {
+        d = d.with_hint(format!("did you mean '{best}'?"));
+    } else if !name.starts_with('$') {
+        d = d.with_hint(format!("scratch variables start with '$' (${name}), maps with '@' (@{name})"));
+    }
+    state.diagnostics.push(d);
+    Type::U64
+}
+
+fn check_map_read(expr: &Expr, name: &str, keys: &[Expr], cx: &mut ProbeCx, state: &mut State) -> Type {
+    let key_types = check_keys(keys, cx, state);
+    let display = format!("@{name}");
+    match state.maps.get_mut(name) {
+        Some(info) => {
+            if let Err(d) = merge_keys(&display, &mut info.keys, key_types, expr.span, keys) {
+                // A map function may name a keyed map without keys: print(@x).
+                if !(keys.is_empty() && info.keys.is_some()) {
+                    state.diagnostics.push(d);
+                }
+            }
+            info.value.as_type()
+        }
+        None => {
+            let mut d = Diagnostic::error(expr.span, format!("map {display} is read but never assigned"))
+                .with_label("no assignment to this map");
+            if let Some(best) = closest(name, state.maps.keys().map(String::as_str)) {
+                d = d.with_hint(format!("did you mean '@{best}'?"));
+            }
+            state.diagnostics.push(d);
+            Type::I64
+        }
+    }
+}
+
+fn check_call(expr: &Expr, name: &Ident, args: &[Expr], assigned_to_map: bool, cx: &mut ProbeCx, state: &mut State) -> Type {
+    let arg_types: Vec<Type> = args
+        .iter()
+        .map(|a| match &a.kind {
+            // Map arguments (print(@x), delete(@x[k])) may be aggregations.
+            ExprKind::Map { .. } => check_expr(a, cx, state),
+            _ => check_value(a, false, cx, state),
+        })
+        .collect();
+    let call = CallInfo { name, args, arg_types: &arg_types, span: expr.span, assigned_to_map, probe: &cx.scope };
+    match cx.env.builtins.call_type(&call) {
+        Some(Ok(t)) => t,
+        Some(Err(d)) => {
+            state.diagnostics.push(d);
+            Type::Void
+        }
+        None => {
+            let mut d = Diagnostic::error(name.span, format!("unknown function '{}'", name.name)).with_label("not a builtin");
+            if let Some(best) = closest(&name.name, cx.env.builtins.function_names()) {
+                d = d.with_hint(format!("did you mean '{best}()'?"));
+            }
+            state.diagnostics.push(d);
+            Type::Void
+        }
+    }
+}
+
+fn check_field(base: &Expr, field: &Ident, cx: &mut ProbeCx, state: &mut State) -> Type {
+    let is_args = matches!(&base.kind, ExprKind::Ident(n) if n == "args");
+    if !is_args {
+        check_expr(base, cx, state);
+        state.diagnostics.push(
+            Diagnostic::error(base.span, "field access is only supported on `args`")
+                .with_label("not `args`")
+                .with_hint("tracepoint arguments are read as args.NAME"),
+        );
+        return Type::U64;
+    }
+    state.types[base.id.0 as usize] = Type::Void;
+    let non_tracepoint = cx.attaches.iter().find(|a| a.format.is_none());
+    if let Some(other) = non_tracepoint {
+        state.diagnostics.push(
+            Diagnostic::error(base.span, format!("`args` is not available in {} probes", other.attach.name()))
+                .with_label("no arguments here")
+                .with_hint("args.NAME reads tracepoint fields"),
+        );
+        return Type::U64;
+    }
+    let mut found: Option<Type> = None;
+    for attach in cx.attaches {
+        let format = attach.format.as_ref().expect("checked above");
+        let Some(f) = format.field(&field.name) else {
+            let names = format.fields.iter().map(|f| f.name.as_str());
+            let mut d = Diagnostic::error(field.span, format!("{} has no field '{}'", attach.attach.name(), field.name))
+                .with_label("unknown field");
+            if let Some(best) = closest(&field.name, names.clone()) {
+                d = d.with_hint(format!("did you mean 'args.{best}'?"));
+            }
+            let all: Vec<&str> = names.collect();
+            d = d.with_hint(format!("its fields are: {}", all.join(", ")));
+            state.diagnostics.push(d);
+            return Type::U64;
+        };
+        let Some(t) = f.value_type() else {
+            state.diagnostics.push(
+                Diagnostic::error(field.span, format!("field '{}' has type `{}`, which rtrace cannot read yet", f.name, f.declaration))
+                    .with_label("unsupported field type"),
+            );
+            return Type::U64;
+        };
+        match found {
+            None => found = Some(t),
+            Some(prev) if prev == t => {}
+            Some(prev) => {
+                state.diagnostics.push(
+                    Diagnostic::error(field.span, format!("args.{} is {prev} in one matched tracepoint and {t} in {}", f.name, attach.attach.name()))
+                        .with_label("type differs across attach points")
+                        .with_hint("split the probe so each block sees one type"),
+                );
+                return prev;
+            }
+        }
+    }
+    found.unwrap_or(Type::U64)
+}
+
+fn check_binary(expr: &Expr, op: BinaryOp, lhs: &Expr, rhs: &Expr, cx: &mut ProbeCx, state: &mut State) -> Type {
+    let a = check_value(lhs, false, cx, state);
+    let b = check_value(rhs, false, cx, state);
+    let a = if let Type::Ptr { .. } = a { Type::U64 } else { a };
+    let b = if let Type::Ptr { .. } = b { Type::U64 } else { b };
+    if a == Type::Void || b == Type::Void {
+        return Type::I64;
+    }
+    if a.is_str() || b.is_str() {
+        if a.is_str() && b.is_str() && matches!(op, BinaryOp::Eq | BinaryOp::Ne) {
+            return Type::U64;
+        }
+        let (span, t) = if a.is_str() { (lhs.span, a) } else { (rhs.span, b) };
+        let mut d = Diagnostic::error(expr.span, format!("operator '{}' cannot be applied to {a} and {b}", op.symbol()))
+            .with_related(span, format!("this is {t}"));
+        d = d.with_label(if matches!(op, BinaryOp::Eq | BinaryOp::Ne) {
+            "strings compare only with strings"
+        } else {
+            "strings support only == and !="
+        });
+        state.diagnostics.push(d);
+        return Type::U64;
+    }
+    if op.is_comparison() || op.is_logical() {
+        return Type::U64;
+    }
+    let (ia, ib) = (int_of(a), int_of(b));
+    let signed = ia.signed || ib.signed;
+    Type::Int(IntType { bits: 64, signed })
+}

@@ -1,0 +1,114 @@
+//! The type checker: resolves attach points against the kernel, types every
+//! expression, infers map and variable types, and rejects what the kernel
+//! would reject. Its results live in side tables keyed by `ExprId`; codegen
+//! reports no user errors.
+
+pub mod builtins;
+mod expr;
+mod probe;
+
+use crate::ast::{Program, Span};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::kernel::KernelInfo;
+use crate::probes::Attach;
+use crate::tracepoint::TracepointFormat;
+use crate::types::{AggKind, Type};
+use builtins::Builtins;
+use indexmap::IndexMap;
+use std::rc::Rc;
+
+/// Everything the checker needs from outside the source text.
+pub struct CheckEnv<'a> {
+    pub kernel: &'a dyn KernelInfo,
+    pub builtins: &'a dyn Builtins,
+    /// Positional parameters `$1`, `$2`, ... as given on the command line.
+    pub params: &'a [String],
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checked {
+    /// The type of every expression, indexed by `ExprId`.
+    pub types: Vec<Type>,
+    pub maps: IndexMap<String, MapInfo>,
+    /// One per source probe, in source order.
+    pub probes: Vec<CheckedProbe>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckedProbe {
+    pub attaches: Vec<CheckedAttach>,
+    /// Scratch variables with their (widest) types.
+    pub vars: IndexMap<String, Type>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckedAttach {
+    pub attach: Attach,
+    /// The tracepoint's fields, for `args.NAME`.
+    pub format: Option<Rc<TracepointFormat>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapInfo {
+    /// Without the `@`; empty for `@`.
+    pub name: String,
+    /// `None` for a map written without keys (`@x`).
+    pub keys: Option<Vec<Type>>,
+    pub value: MapValueType,
+    /// Where the map's value kind was first decided.
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapValueType {
+    Agg(AggKind),
+    Plain(Type),
+}
+
+impl MapValueType {
+    pub fn as_type(self) -> Type {
+        match self {
+            MapValueType::Agg(kind) => Type::Agg(kind),
+            MapValueType::Plain(t) => t,
+        }
+    }
+}
+
+impl MapInfo {
+    pub fn display_name(&self) -> String {
+        format!("@{}", self.name)
+    }
+}
+
+/// Checks a parsed program.
+pub fn check(program: &Program, env: &CheckEnv) -> Result<Checked, Diagnostics> {
+    let attaches = probe::resolve_all(program, env.kernel)?;
+    // Map and variable types are decided by assignments that may come after
+    // a use (an END block printing a map filled by a tracepoint). A first
+    // silent round learns them; the second round checks with them known.
+    let mut state = expr::State::new(program.expr_count as usize);
+    for _ in 0..2 {
+        state.reset_round();
+        expr::check_program(program, &attaches, env, &mut state);
+    }
+    state.finish_round();
+    if !state.diagnostics.is_empty() {
+        return Err(dedup(state.diagnostics));
+    }
+    let probes = attaches
+        .into_iter()
+        .zip(state.vars)
+        .map(|(attaches, vars)| CheckedProbe { attaches, vars })
+        .collect();
+    Ok(Checked { types: state.types, maps: state.maps, probes })
+}
+
+fn dedup(mut diagnostics: Diagnostics) -> Diagnostics {
+    let mut seen = std::collections::HashSet::new();
+    diagnostics.retain(|d| seen.insert((d.span, d.message.clone())));
+    diagnostics.sort_by_key(|d| d.span.start);
+    diagnostics
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,231 @@
+//! The probe types rtrace knows: one declarative table (names, aliases,
+//! what the context offers) and the parser from attach-point text to a
+//! typed description. Attaching lives in the runtime, one file per type.
+
+use crate::ast::{AttachPoint, Span};
+use crate::diagnostic::{closest, Diagnostic};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProbeKind {
+    Begin,
+    End,
+    Tracepoint,
+    Interval,
+    Profile,
+}
+
+pub struct ProbeType {
+    pub kind: ProbeKind,
+    pub name: &'static str,
+    /// Matched exactly, never by prefix.
+    pub aliases: &'static [&'static str],
+    pub usage: &'static str,
+    pub summary: &'static str,
+}
+
+pub const PROBE_TYPES: &[ProbeType] = &[
+    ProbeType {
+        kind: ProbeKind::Begin,
+        name: "BEGIN",
+        aliases: &["begin"],
+        usage: "BEGIN",
+        summary: "runs once, before any other probe is attached",
+    },
+    ProbeType {
+        kind: ProbeKind::End,
+        name: "END",
+        aliases: &["end"],
+        usage: "END",
+        summary: "runs once, after every other probe is detached",
+    },
+    ProbeType {
+        kind: ProbeKind::Tracepoint,
+        name: "tracepoint",
+        aliases: &["t"],
+        usage: "tracepoint:CATEGORY:EVENT (globs allowed)",
+        summary: "a static kernel tracepoint; arguments as args.FIELD",
+    },
+    ProbeType {
+        kind: ProbeKind::Interval,
+        name: "interval",
+        aliases: &["i"],
+        usage: "interval:s|ms|us|hz:N",
+        summary: "fires on one CPU at a fixed period",
+    },
+    ProbeType {
+        kind: ProbeKind::Profile,
+        name: "profile",
+        aliases: &["p"],
+        usage: "profile:hz|s|ms|us:N",
+        summary: "fires on every CPU at a fixed period (sampling)",
+    },
+];
+
+pub fn probe_type(name: &str) -> Option<&'static ProbeType> {
+    PROBE_TYPES.iter().find(|t| t.name == name || t.aliases.contains(&name))
+}
+
+pub fn probe_type_of(kind: ProbeKind) -> &'static ProbeType {
+    PROBE_TYPES.iter().find(|t| t.kind == kind).expect("every kind is in the table")
+}
+
+/// How often a timer probe fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Period {
+    Nanos(u64),
+    Hz(u64),
+}
+
+/// An attach point as written, parsed but not yet expanded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttachSpec {
+    Begin,
+    End,
+    /// Either part may be a glob.
+    Tracepoint { category: String, event: String },
+    Timer { kind: ProbeKind, period: Period, text: String },
+}
+
+/// One concrete attach point: what a program is attached to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Attach {
+    Begin,
+    End,
+    Tracepoint { category: String, event: String },
+    Timer { kind: ProbeKind, period: Period, text: String },
+}
+
+impl Attach {
+    pub fn kind(&self) -> ProbeKind {
+        match self {
+            Attach::Begin => ProbeKind::Begin,
+            Attach::End => ProbeKind::End,
+            Attach::Tracepoint { .. } => ProbeKind::Tracepoint,
+            Attach::Timer { kind, .. } => *kind,
+        }
+    }
+
+    /// The full name, as the `probe` builtin and `-l` print it.
+    pub fn name(&self) -> String {
+        match self {
+            Attach::Begin => "BEGIN".into(),
+            Attach::End => "END".into(),
+            Attach::Tracepoint { category, event } => format!("tracepoint:{category}:{event}"),
+            Attach::Timer { text, .. } => text.clone(),
+        }
+    }
+}
+
+pub fn parse_attach_point(point: &AttachPoint) -> Result<AttachSpec, Diagnostic> {
+    let text = point.text.as_str();
+    let mut parts = text.splitn(2, ':');
+    let type_name = parts.next().unwrap_or_default();
+    let rest = parts.next();
+    let type_span = Span::new(point.span.start as usize, point.span.start as usize + type_name.len());
+    let Some(probe) = probe_type(type_name) else {
+        let mut d = Diagnostic::error(type_span, format!("unknown probe type '{type_name}'"))
+            .with_label("not a probe type");
+        let names = PROBE_TYPES.iter().flat_map(|t| std::iter::once(t.name).chain(t.aliases.iter().copied()));
+        if let Some(best) = closest(type_name, names) {
+            d = d.with_hint(format!("did you mean '{best}'?"));
+        }
+        return Err(d.with_hint("`rtrace -l` lists the probe types and their probes"));
+    };
+    let usage = || format!("expected {}", probe.usage);
+    let bad = |message: String| {
+        Diagnostic::error(point.span, message).with_label(usage()).with_hint(format!(
+            "{} probes are written {}",
+            probe.name, probe.usage
+        ))
+    };
+    match probe.kind {
+        ProbeKind::Begin | ProbeKind::End => match rest {
+            None => Ok(if probe.kind == ProbeKind::Begin { AttachSpec::Begin } else { AttachSpec::End }),
+            Some(_) => Err(bad(format!("{} takes no arguments", probe.name))),
+        },
+        ProbeKind::Tracepoint => {
+            let fields: Vec<&str> = rest.map(|r| r.split(':').collect()).unwrap_or_default();
+            match fields.as_slice() {
+                [category, event] if !category.is_empty() && !event.is_empty() => {
+                    Ok(AttachSpec::Tracepoint { category: category.to_string(), event: event.to_string() })
+                }
+                _ => Err(bad(format!("malformed tracepoint '{text}'"))),
+            }
+        }
+        ProbeKind::Interval | ProbeKind::Profile => {
+            let period = rest.and_then(parse_period).ok_or_else(|| bad(format!("malformed {} probe '{text}'", probe.name)))?;
+            let canonical = match period {
+                Period::Hz(n) => format!("{}:hz:{n}", probe.name),
+                Period::Nanos(_) => format!("{}:{}", probe.name, rest.unwrap_or_default()),
+            };
+            Ok(AttachSpec::Timer { kind: probe.kind, period, text: canonical })
+        }
+    }
+}
+
+/// `s:5`, `ms:100`, `us:10`, `hz:99`, and the short forms `5s`, `99`
+/// (a bare number means hertz, as in `profile:99`).
+fn parse_period(text: &str) -> Option<Period> {
+    let (unit, number) = match text.split_once(':') {
+        Some((unit, number)) => (unit, number),
+        None => {
+            let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+            let (number, unit) = text.split_at(digits);
+            (if unit.is_empty() { "hz" } else { unit }, number)
+        }
+    };
+    let n: u64 = number.parse().ok().filter(|n| *n > 0)?;
+    Some(match unit {
+        "s" => Period::Nanos(n.checked_mul(1_000_000_000)?),
+        "ms" => Period::Nanos(n.checked_mul(1_000_000)?),
+        "us" => Period::Nanos(n.checked_mul(1_000)?),
+        "ns" => Period::Nanos(n),
+        "hz" => Period::Hz(n),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<AttachSpec, Diagnostic> {
+        parse_attach_point(&AttachPoint { text: text.into(), span: Span::new(0, text.len()) })
+    }
+
+    #[test]
+    fn names_and_aliases() {
+        assert_eq!(parse("BEGIN").unwrap(), AttachSpec::Begin);
+        assert_eq!(parse("end").unwrap(), AttachSpec::End);
+        assert_eq!(
+            parse("t:sched:sched_*").unwrap(),
+            AttachSpec::Tracepoint { category: "sched".into(), event: "sched_*".into() }
+        );
+    }
+
+    #[test]
+    fn timers() {
+        let AttachSpec::Timer { period, text, .. } = parse("interval:s:5").unwrap() else { panic!() };
+        assert_eq!(period, Period::Nanos(5_000_000_000));
+        assert_eq!(text, "interval:s:5");
+        let AttachSpec::Timer { period, .. } = parse("profile:hz:99").unwrap() else { panic!() };
+        assert_eq!(period, Period::Hz(99));
+        let AttachSpec::Timer { period, .. } = parse("interval:ms:500").unwrap() else { panic!() };
+        assert_eq!(period, Period::Nanos(500_000_000));
+        assert!(parse("interval:s:0").is_err());
+        assert!(parse("interval:parsec:1").is_err());
+    }
+
+    #[test]
+    fn unknown_type_suggests() {
+        let d = parse("tracepiont:a:b").unwrap_err();
+        assert_eq!(d.message, "unknown probe type 'tracepiont'");
+        assert_eq!(d.span, Span::new(0, 10));
+        assert!(d.hints[0].contains("'tracepoint'"));
+    }
+
+    #[test]
+    fn prefixes_are_not_aliases() {
+        assert!(parse("trace:a:b").is_err());
+    }
+}

@@ -1,0 +1,165 @@
+//! Tracepoint format files (`/sys/kernel/tracing/events/CAT/NAME/format`)
+//! parsed into typed fields, so `args.filename` is checked and read at the
+//! right offset.
+
+use crate::types::{IntType, Type};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TracepointFormat {
+    pub fields: Vec<Field>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    pub name: String,
+    /// The C declaration as the kernel wrote it, for `-lv` and messages.
+    pub declaration: String,
+    pub offset: u32,
+    pub size: u32,
+    pub kind: FieldKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    Int(IntType),
+    /// `char name[N]` stored inline in the record.
+    InlineString,
+    /// `__data_loc char[] name`: a u32 whose low half is the string's
+    /// offset in the record and high half its length.
+    DataLocString,
+    /// A pointer; `user` when it points into the traced process's memory.
+    Pointer { user: bool },
+    /// Arrays other than strings and anything else we cannot type yet.
+    Unsupported,
+}
+
+impl Field {
+    /// The rtrace type of `args.NAME`.
+    pub fn value_type(&self) -> Option<Type> {
+        match self.kind {
+            FieldKind::Int(int) => Some(Type::Int(int)),
+            FieldKind::InlineString => Some(Type::Str(self.size + 1)),
+            FieldKind::DataLocString => Some(Type::Str(crate::types::DEFAULT_STR_SIZE)),
+            FieldKind::Pointer { user } => Some(Type::Ptr { user }),
+            FieldKind::Unsupported => None,
+        }
+    }
+}
+
+impl TracepointFormat {
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Parses a format file. `category` decides the address space of
+    /// pointer fields: the arguments of `syscalls:*` point into user memory.
+    pub fn parse(category: &str, text: &str) -> Result<TracepointFormat, String> {
+        let user_pointers = category == "syscalls";
+        let mut fields = Vec::new();
+        for line in text.lines() {
+            let line = line.trim();
+            let Some(rest) = line.strip_prefix("field:") else { continue };
+            let field = parse_field(rest, user_pointers)
+                .ok_or_else(|| format!("cannot parse tracepoint field line `{line}`"))?;
+            // The common_* header fields are not the event's arguments.
+            if !field.name.starts_with("common_") {
+                fields.push(field);
+            }
+        }
+        Ok(TracepointFormat { fields })
+    }
+}
+
+/// `const char * filename;	offset:24;	size:8;	signed:0;`
+fn parse_field(text: &str, user_pointers: bool) -> Option<Field> {
+    let mut parts = text.split(';').map(str::trim);
+    let declaration = parts.next()?.to_string();
+    let mut offset = None;
+    let mut size = None;
+    let mut signed = false;
+    for part in parts {
+        if let Some(v) = part.strip_prefix("offset:") {
+            offset = v.parse().ok();
+        } else if let Some(v) = part.strip_prefix("size:") {
+            size = v.parse().ok();
+        } else if let Some(v) = part.strip_prefix("signed:") {
+            signed = v == "1";
+        }
+    }
+    let (offset, size) = (offset?, size?);
+    let (name, kind) = classify(&declaration, size, signed, user_pointers)?;
+    Some(Field { name, declaration, offset, size, kind })
+}
+
+fn classify(decl: &str, size: u32, signed: bool, user: bool) -> Option<(String, FieldKind)> {
+    let data_loc = decl.starts_with("__data_loc");
+    let (head, array) = match decl.find('[') {
+        Some(i) => (&decl[..i], true),
+        None => (decl, false),
+    };
+    let name = head
+        .rsplit(|c: char| c.is_whitespace() || c == '*')
+        .next()
+        .filter(|n| !n.is_empty())?
+        .to_string();
+    let base = head[..head.len() - name.len()].trim();
+    let is_char = base.ends_with("char") && !base.contains('*');
+    let kind = if data_loc {
+        if decl.contains("char[]") {
+            FieldKind::DataLocString
+        } else {
+            FieldKind::Unsupported
+        }
+    } else if array {
+        if is_char {
+            FieldKind::InlineString
+        } else {
+            FieldKind::Unsupported
+        }
+    } else if base.contains('*') {
+        FieldKind::Pointer { user }
+    } else if matches!(size, 1 | 2 | 4 | 8) {
+        FieldKind::Int(IntType { bits: (size * 8) as u8, signed })
+    } else {
+        FieldKind::Unsupported
+    };
+    Some((name, kind))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPENAT: &str = "name: sys_enter_openat\nID: 782\nformat:\n\
+        \tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n\
+        \tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n\
+        \tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n\
+        \tfield:int dfd;\toffset:16;\tsize:8;\tsigned:0;\n\
+        \tfield:const char * filename;\toffset:24;\tsize:8;\tsigned:0;\n\
+        \tfield:umode_t mode;\toffset:40;\tsize:8;\tsigned:0;\n\nprint fmt: \"\"\n";
+
+    #[test]
+    fn syscall_fields_are_typed_and_pointers_are_user() {
+        let format = TracepointFormat::parse("syscalls", OPENAT).unwrap();
+        let names: Vec<_> = format.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["__syscall_nr", "dfd", "filename", "mode"]);
+        let filename = format.field("filename").unwrap();
+        assert_eq!(filename.offset, 24);
+        assert_eq!(filename.kind, FieldKind::Pointer { user: true });
+        assert_eq!(format.field("mode").unwrap().kind, FieldKind::Int(IntType::U64));
+        assert_eq!(format.field("__syscall_nr").unwrap().kind, FieldKind::Int(IntType::I32));
+    }
+
+    #[test]
+    fn strings_inline_and_data_loc() {
+        let text = "\tfield:char prev_comm[16];\toffset:8;\tsize:16;\tsigned:0;\n\
+            \tfield:__data_loc char[] filename;\toffset:8;\tsize:4;\tsigned:0;\n\
+            \tfield:unsigned long args[6];\toffset:16;\tsize:48;\tsigned:0;\n";
+        let format = TracepointFormat::parse("sched", text).unwrap();
+        assert_eq!(format.fields[0].kind, FieldKind::InlineString);
+        assert_eq!(format.fields[0].value_type(), Some(Type::Str(17)));
+        assert_eq!(format.fields[1].kind, FieldKind::DataLocString);
+        assert_eq!(format.fields[2].name, "args");
+        assert_eq!(format.fields[2].kind, FieldKind::Unsupported);
+    }
+}
