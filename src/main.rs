@@ -1,1 +1,185 @@
-fn main() {}
+//! The `rtrace` command: read a program, compile it to eBPF, run it.
+
+mod cli;
+mod list;
+
+use anyhow::Context;
+use clap::Parser;
+use cli::Cli;
+use rtrace_codegen::lower::{lower, Compiled, LowerError, LowerOptions};
+use rtrace_lang::check::{check, CheckEnv};
+use rtrace_lang::diagnostic::{render, Diagnostic};
+use rtrace_runtime::errors::RunError;
+use rtrace_runtime::session::{Session, SessionOptions};
+use rtrace_runtime::tracefs::Tracefs;
+use rtrace_stdlib::Stdlib;
+use std::io::{IsTerminal, Read, Write};
+use std::process::ExitCode;
+
+/// The program text and the name diagnostics call it by.
+struct Source {
+    name: String,
+    text: String,
+    params: Vec<String>,
+}
+
+fn read_source(cli: &Cli) -> anyhow::Result<Option<Source>> {
+    if let Some(program) = &cli.program {
+        return Ok(Some(Source { name: "-e".into(), text: program.clone(), params: cli.rest.clone() }));
+    }
+    let Some((path, params)) = cli.rest.split_first() else { return Ok(None) };
+    let text = if path == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).context("cannot read the program from standard input")?;
+        text
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read script {path}"))?
+    };
+    let name = if path == "-" { "stdin".to_string() } else { path.clone() };
+    Ok(Some(Source { name, text, params: params.to_vec() }))
+}
+
+fn monotonic_ns() -> u64 {
+    let mut ts = libc_timespec();
+    // SAFETY: `ts` is a valid timespec for clock_gettime to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+fn libc_timespec() -> libc::timespec {
+    libc::timespec { tv_sec: 0, tv_nsec: 0 }
+}
+
+fn print_diagnostics(diagnostics: &[Diagnostic], source: &Source) {
+    let color = std::io::stderr().is_terminal();
+    eprint!("{}", render(diagnostics, &source.name, &source.text, color));
+}
+
+fn compile(source: &Source, cli: &Cli) -> Result<Compiled, ExitCode> {
+    let program = rtrace_lang::parse(&source.text).map_err(|d| {
+        print_diagnostics(&d, source);
+        ExitCode::FAILURE
+    })?;
+    if cli.debug {
+        eprintln!("-- tokens\n{}", rtrace_lang::parser::dump_tokens(&source.text));
+        eprintln!("-- syntax tree\n{program:#?}");
+    }
+    let kernel = Tracefs::default();
+    let env = CheckEnv { kernel: &kernel, builtins: &Stdlib, params: &source.params };
+    let checked = check(&program, &env).map_err(|d| {
+        print_diagnostics(&d, source);
+        ExitCode::FAILURE
+    })?;
+    if cli.debug {
+        eprintln!("-- maps\n{:#?}", checked.maps);
+        eprintln!("-- probes\n{:#?}", checked.probes);
+        eprintln!("-- expression types\n{:?}", checked.types);
+    }
+    let options = LowerOptions { params: &source.params, start_ns: monotonic_ns() };
+    lower(&program, &checked, &Stdlib, &options).map_err(|e| {
+        let diagnostic = match &e {
+            LowerError::Stack { span, .. } => Diagnostic::error(*span, e.to_string())
+                .with_label("stack limit reached here")
+                .with_hint("use fewer or shorter strings in one probe"),
+            _ => Diagnostic::error(e.span().unwrap_or_default(), e.to_string()),
+        };
+        print_diagnostics(&[diagnostic], source);
+        ExitCode::FAILURE
+    })
+}
+
+fn print_listing(compiled: &Compiled) {
+    let names: Vec<&str> = compiled.map_names.iter().map(String::as_str).collect();
+    for (spec, code) in compiled.manifest.programs.iter().zip(&compiled.code) {
+        let attached: Vec<String> = spec.attach.iter().map(|a| a.name()).collect();
+        eprintln!("{} ({}) <{}>:", spec.symbol, spec.section, attached.join(", "));
+        eprint!("{}", code.listing(&names));
+    }
+}
+
+/// Points a verifier rejection at the source: the last instruction the
+/// log mentions carries the span of the code that emitted it.
+fn explain_verifier(compiled: &Compiled, program: usize, log: &str, source: &Source) {
+    let last_insn = log
+        .lines()
+        .rev()
+        .find_map(|l| l.split(':').next().and_then(|n| n.trim().parse::<usize>().ok()));
+    let origin = last_insn.and_then(|i| compiled.code[program].origins.get(i).copied());
+    let tail: Vec<&str> = log.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
+    if let Some(start) = origin {
+        let span = rtrace_lang::ast::Span::new(start as usize, start as usize + 1);
+        let d = Diagnostic::error(span, "the kernel's verifier rejected the code generated for this")
+            .with_label("rejected here")
+            .with_hint(format!("verifier log (last lines):\n{}", tail.join("\n")));
+        print_diagnostics(&[d], source);
+    } else {
+        eprintln!("verifier log (last lines):\n{}", tail.join("\n"));
+    }
+}
+
+fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    if let Some(glob) = &cli.list {
+        return list::list(glob, cli.verbose);
+    }
+    let Some(source) = read_source(&cli)? else {
+        eprintln!("rtrace: no program given; use -e 'PROGRAM' or a script file (rtrace --help)");
+        return Ok(ExitCode::FAILURE);
+    };
+    let compiled = match compile(&source, &cli) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    if cli.verbose {
+        print_listing(&compiled);
+    }
+    if let Some(path) = &cli.emit_obj {
+        std::fs::write(path, &compiled.object).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if cli.dry_run {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::LineWriter::new(stdout.lock());
+    let mut err = std::io::stderr();
+    let result = Session::load(&compiled, &SessionOptions { verbose: cli.verbose }, &mut err)
+        .and_then(|session| session.run(&mut out, &mut err));
+    let _ = out.flush();
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(RunError::Verifier { probe, program, log }) => {
+            eprintln!("rtrace: the kernel's verifier rejected the program for {probe}");
+            explain_verifier(&compiled, program, &log, &source);
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            eprintln!("rtrace: {}", error_text(&e));
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// The error and its causes, each once.
+fn error_text(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("rtrace: {}", error_text(e.as_ref()));
+            ExitCode::FAILURE
+        }
+    }
+}

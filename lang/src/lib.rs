@@ -1,5 +1,14 @@
 //! The rtrace front end: source text in, a checked program out.
 
 pub mod ast;
+pub mod check;
 pub mod diagnostic;
+pub mod format;
+pub mod kernel;
+pub mod lexer;
+pub mod parser;
+pub mod probes;
+pub mod tracepoint;
 pub mod types;
+
+pub use parser::parse;

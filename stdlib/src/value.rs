@@ -21,14 +21,25 @@ pub enum AggValue {
     /// exist, but merging must not invent one).
     Min(Option<i64>),
     Max(Option<i64>),
-    Avg { count: u64, total: i64 },
-    Stats { count: u64, total: i64 },
+    Avg {
+        count: u64,
+        total: i64,
+    },
+    Stats {
+        count: u64,
+        total: i64,
+    },
     /// Power-of-two buckets: index 0 counts negative values, 1 counts 0,
     /// `i >= 2` counts `[2^(i-2), 2^(i-1))`.
     Hist(Vec<u64>),
     /// Linear buckets: index 0 counts values below `min`, the last index
     /// values at or above `max`, `1 + (v - min) / step` the rest.
-    Lhist { min: i64, max: i64, step: i64, buckets: Vec<u64> },
+    Lhist {
+        min: i64,
+        max: i64,
+        step: i64,
+        buckets: Vec<u64>,
+    },
 }
 
 /// The value side of a map entry.

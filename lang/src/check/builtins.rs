@@ -31,10 +31,18 @@ impl CallInfo<'_> {
         if n >= min && n <= max {
             return Ok(());
         }
-        let expected = if min == max { format!("{min}") } else { format!("{min} to {max}") };
+        let expected = if min == max {
+            format!("{min}")
+        } else {
+            format!("{min} to {max}")
+        };
         Err(Diagnostic::error(
             self.span,
-            format!("{}() takes {expected} argument{}, {n} given", self.name.name, if max == 1 { "" } else { "s" }),
+            format!(
+                "{}() takes {expected} argument{}, {n} given",
+                self.name.name,
+                if max == 1 { "" } else { "s" }
+            ),
         )
         .with_label("wrong number of arguments")
         .with_hint(format!("usage: {usage}")))
@@ -74,7 +82,10 @@ impl CallInfo<'_> {
             Some(Type::Int(_)) => Ok(()),
             Some(other) => Err(Diagnostic::error(
                 self.arg_span(index),
-                format!("{}() expects an integer here, found {other}", self.name.name),
+                format!(
+                    "{}() expects an integer here, found {other}",
+                    self.name.name
+                ),
             )
             .with_label("not an integer")),
             None => Ok(()),
@@ -85,7 +96,10 @@ impl CallInfo<'_> {
 pub fn const_int(expr: &Expr) -> Option<i64> {
     match &expr.kind {
         ExprKind::Int(v) => i64::try_from(*v).ok(),
-        ExprKind::Unary { op: crate::ast::UnaryOp::Neg, operand } => const_int(operand).map(|v| -v),
+        ExprKind::Unary {
+            op: crate::ast::UnaryOp::Neg,
+            operand,
+        } => const_int(operand).map(|v| -v),
         _ => None,
     }
 }
@@ -94,7 +108,12 @@ pub trait Builtins {
     /// The type of a call, `None` when no builtin has that name.
     fn call_type(&self, call: &CallInfo) -> Option<Result<Type, Diagnostic>>;
     /// The type of a builtin variable (`pid`, `comm`), `None` when unknown.
-    fn ident_type(&self, name: &str, span: Span, probe: &ProbeScope) -> Option<Result<Type, Diagnostic>>;
+    fn ident_type(
+        &self,
+        name: &str,
+        span: Span,
+        probe: &ProbeScope,
+    ) -> Option<Result<Type, Diagnostic>>;
     /// Names for "did you mean" and completion.
     fn function_names(&self) -> Vec<&'static str>;
     fn ident_names(&self) -> Vec<&'static str>;

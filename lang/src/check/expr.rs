@@ -19,7 +19,12 @@ pub(super) struct State {
 
 impl State {
     pub fn new(expr_count: usize) -> State {
-        State { types: vec![Type::Void; expr_count], maps: IndexMap::new(), vars: Vec::new(), diagnostics: Vec::new() }
+        State {
+            types: vec![Type::Void; expr_count],
+            maps: IndexMap::new(),
+            vars: Vec::new(),
+            diagnostics: Vec::new(),
+        }
     }
 
     pub fn reset_round(&mut self) {
@@ -38,7 +43,12 @@ struct ProbeCx<'a> {
     assigned: HashSet<String>,
 }
 
-pub(super) fn check_program(program: &Program, attaches: &[Vec<CheckedAttach>], env: &CheckEnv, state: &mut State) {
+pub(super) fn check_program(
+    program: &Program,
+    attaches: &[Vec<CheckedAttach>],
+    env: &CheckEnv,
+    state: &mut State,
+) {
     state.vars.resize_with(program.probes.len(), IndexMap::new);
     for (index, (probe, attaches)) in program.probes.iter().zip(attaches).enumerate() {
         let kinds: Vec<ProbeKind> = attaches.iter().map(|a| a.attach.kind()).collect();
@@ -46,7 +56,10 @@ pub(super) fn check_program(program: &Program, attaches: &[Vec<CheckedAttach>], 
         let mut cx = ProbeCx {
             env,
             attaches,
-            scope: ProbeScope { kinds: &kinds, names: &names },
+            scope: ProbeScope {
+                kinds: &kinds,
+                names: &names,
+            },
             probe_index: index,
             assigned: HashSet::new(),
         };
@@ -80,14 +93,24 @@ fn check_stmt(stmt: &Stmt, cx: &mut ProbeCx, state: &mut State) {
             let t = check_expr(expr, cx, state);
             if let Type::Agg(kind) = t {
                 state.diagnostics.push(
-                    Diagnostic::error(expr.span, format!("the result of {}() must be assigned to a map", kind.function()))
-                        .with_label("value discarded")
-                        .with_hint(format!("write `@name = {}(...)`", kind.function())),
+                    Diagnostic::error(
+                        expr.span,
+                        format!(
+                            "the result of {}() must be assigned to a map",
+                            kind.function()
+                        ),
+                    )
+                    .with_label("value discarded")
+                    .with_hint(format!("write `@name = {}(...)`", kind.function())),
                 );
             }
         }
         StmtKind::Assign { target, op, value } => check_assign(target, *op, value, cx, state),
-        StmtKind::If { cond, then, otherwise } => {
+        StmtKind::If {
+            cond,
+            then,
+            otherwise,
+        } => {
             let t = check_expr(cond, cx, state);
             expect_condition(t, cond.span, "condition", state);
             // A variable assigned in only one branch may be read after the
@@ -100,7 +123,13 @@ fn check_stmt(stmt: &Stmt, cx: &mut ProbeCx, state: &mut State) {
     }
 }
 
-fn check_assign(target: &Expr, op: Option<BinaryOp>, value: &Expr, cx: &mut ProbeCx, state: &mut State) {
+fn check_assign(
+    target: &Expr,
+    op: Option<BinaryOp>,
+    value: &Expr,
+    cx: &mut ProbeCx,
+    state: &mut State,
+) {
     let value_type = check_value(value, true, cx, state);
     match &target.kind {
         ExprKind::Map { name, keys } => {
@@ -110,7 +139,10 @@ fn check_assign(target: &Expr, op: Option<BinaryOp>, value: &Expr, cx: &mut Prob
                 Type::Agg(kind) => {
                     state.diagnostics.push(Diagnostic::error(
                         value.span,
-                        format!("{}() cannot be used with a compound assignment", kind.function()),
+                        format!(
+                            "{}() cannot be used with a compound assignment",
+                            kind.function()
+                        ),
                     ));
                     return;
                 }
@@ -120,7 +152,8 @@ fn check_assign(target: &Expr, op: Option<BinaryOp>, value: &Expr, cx: &mut Prob
             };
             if op.is_some() && !matches!(new_value, MapValueType::Plain(Type::Int(_))) {
                 state.diagnostics.push(
-                    Diagnostic::error(value.span, "compound assignment needs an integer value").with_label("not an integer"),
+                    Diagnostic::error(value.span, "compound assignment needs an integer value")
+                        .with_label("not an integer"),
                 );
                 return;
             }
@@ -131,8 +164,15 @@ fn check_assign(target: &Expr, op: Option<BinaryOp>, value: &Expr, cx: &mut Prob
             let t = match value_type {
                 Type::Agg(kind) => {
                     state.diagnostics.push(
-                        Diagnostic::error(value.span, format!("{}() can only be assigned to a map", kind.function()))
-                            .with_hint(format!("write `@{} = {}(...)`", name, kind.function())),
+                        Diagnostic::error(
+                            value.span,
+                            format!("{}() can only be assigned to a map", kind.function()),
+                        )
+                        .with_hint(format!(
+                            "write `@{} = {}(...)`",
+                            name,
+                            kind.function()
+                        )),
                     );
                     return;
                 }
@@ -144,7 +184,8 @@ fn check_assign(target: &Expr, op: Option<BinaryOp>, value: &Expr, cx: &mut Prob
                 let current = read_var(name, target.span, cx, state);
                 if !(current.is_int() && t.is_int()) {
                     state.diagnostics.push(
-                        Diagnostic::error(target.span, "compound assignment needs integers").with_label("not an integer"),
+                        Diagnostic::error(target.span, "compound assignment needs integers")
+                            .with_label("not an integer"),
                     );
                 }
                 state.types[target.id.0 as usize] = current;
@@ -155,8 +196,11 @@ fn check_assign(target: &Expr, op: Option<BinaryOp>, value: &Expr, cx: &mut Prob
             state.types[target.id.0 as usize] = t;
         }
         _ => state.diagnostics.push(
-            Diagnostic::error(target.span, "can only assign to a map (`@x`, `@x[k]`) or a variable (`$x`)")
-                .with_label("not assignable"),
+            Diagnostic::error(
+                target.span,
+                "can only assign to a map (`@x`, `@x[k]`) or a variable (`$x`)",
+            )
+            .with_label("not assignable"),
         ),
     }
 }
@@ -172,23 +216,35 @@ fn define_var(name: &str, t: Type, span: Span, cx: &mut ProbeCx, state: &mut Sta
                 vars.insert(name.to_string(), u);
             }
             None => state.diagnostics.push(
-                Diagnostic::error(span, format!("${name} holds {existing}; it cannot be assigned {t}"))
-                    .with_label("type changes")
-                    .with_hint("use another variable"),
+                Diagnostic::error(
+                    span,
+                    format!("${name} holds {existing}; it cannot be assigned {t}"),
+                )
+                .with_label("type changes")
+                .with_hint("use another variable"),
             ),
         },
     }
 }
 
 fn read_var(name: &str, span: Span, cx: &ProbeCx, state: &mut State) -> Type {
-    let known = state.vars.get(cx.probe_index).and_then(|v| v.get(name)).copied();
+    let known = state
+        .vars
+        .get(cx.probe_index)
+        .and_then(|v| v.get(name))
+        .copied();
     match known {
         Some(t) if cx.assigned.contains(name) => t,
         _ => {
             state.diagnostics.push(
-                Diagnostic::error(span, format!("variable ${name} is used before it is assigned"))
-                    .with_label("not assigned yet")
-                    .with_hint("scratch variables are local to one probe; assign it earlier in this probe"),
+                Diagnostic::error(
+                    span,
+                    format!("variable ${name} is used before it is assigned"),
+                )
+                .with_label("not assigned yet")
+                .with_hint(
+                    "scratch variables are local to one probe; assign it earlier in this probe",
+                ),
             );
             known.unwrap_or(Type::I64)
         }
@@ -214,12 +270,18 @@ fn check_keys(keys: &[Expr], cx: &mut ProbeCx, state: &mut State) -> Option<Vec<
     for key in keys {
         let t = check_value(key, false, cx, state);
         let t = match t {
-            Type::Int(_) => Type::Int(IntType { bits: 64, ..int_of(t) }),
+            Type::Int(_) => Type::Int(IntType {
+                bits: 64,
+                ..int_of(t)
+            }),
             Type::Ptr { .. } => Type::U64,
             Type::Str(_) => t,
             Type::Void => Type::U64,
             Type::Agg(_) => {
-                state.diagnostics.push(Diagnostic::error(key.span, "an aggregation cannot be a map key"));
+                state.diagnostics.push(Diagnostic::error(
+                    key.span,
+                    "an aggregation cannot be a map key",
+                ));
                 Type::U64
             }
         };
@@ -245,7 +307,15 @@ fn define_map(
 ) {
     let display = format!("@{name}");
     let Some(info) = state.maps.get_mut(name) else {
-        state.maps.insert(name.to_string(), MapInfo { name: name.to_string(), keys, value, span });
+        state.maps.insert(
+            name.to_string(),
+            MapInfo {
+                name: name.to_string(),
+                keys,
+                value,
+                span,
+            },
+        );
         return;
     };
     let first = info.span;
@@ -267,7 +337,11 @@ fn define_map(
             };
             let mut d = Diagnostic::error(
                 span,
-                format!("{display} is {} map here but {} map elsewhere", describe(value), describe(info.value)),
+                format!(
+                    "{display} is {} map here but {} map elsewhere",
+                    describe(value),
+                    describe(info.value)
+                ),
             )
             .with_label("conflicting assignment")
             .with_related(first, "first assigned here");
@@ -339,9 +413,12 @@ fn check_value(expr: &Expr, map_value: bool, cx: &mut ProbeCx, state: &mut State
     };
     if let (Type::Agg(kind), false) = (t, map_value) {
         state.diagnostics.push(
-            Diagnostic::error(expr.span, format!("{}() values cannot be used in expressions", kind.function()))
-                .with_label("aggregation")
-                .with_hint("print aggregations with print(@map); assign them with @map = ..."),
+            Diagnostic::error(
+                expr.span,
+                format!("{}() values cannot be used in expressions", kind.function()),
+            )
+            .with_label("aggregation")
+            .with_hint("print aggregations with print(@map); assign them with @map = ..."),
         );
     }
     t
@@ -385,26 +462,42 @@ fn check_expr_kind(expr: &Expr, cx: &mut ProbeCx, state: &mut State) -> Type {
             let t = check_value(operand, false, cx, state);
             if !t.is_int() {
                 state.diagnostics.push(
-                    Diagnostic::error(expr.span, format!("operator '{}' needs an integer, found {t}", op.symbol()))
-                        .with_label("not an integer"),
+                    Diagnostic::error(
+                        expr.span,
+                        format!("operator '{}' needs an integer, found {t}", op.symbol()),
+                    )
+                    .with_label("not an integer"),
                 );
             }
             match op {
                 UnaryOp::Not => Type::U64,
                 UnaryOp::Neg => Type::I64,
-                UnaryOp::BitNot => if t.is_int() { t } else { Type::U64 },
+                UnaryOp::BitNot => {
+                    if t.is_int() {
+                        t
+                    } else {
+                        Type::U64
+                    }
+                }
             }
         }
         ExprKind::Binary { op, lhs, rhs } => check_binary(expr, *op, lhs, rhs, cx, state),
-        ExprKind::Ternary { cond, then, otherwise } => {
+        ExprKind::Ternary {
+            cond,
+            then,
+            otherwise,
+        } => {
             let c = check_value(cond, false, cx, state);
             expect_condition(c, cond.span, "condition", state);
             let a = check_value(then, false, cx, state);
             let b = check_value(otherwise, false, cx, state);
             unify(a, b).unwrap_or_else(|| {
                 state.diagnostics.push(
-                    Diagnostic::error(expr.span, format!("the branches of '?:' differ: {a} and {b}"))
-                        .with_label("branches must have one type"),
+                    Diagnostic::error(
+                        expr.span,
+                        format!("the branches of '?:' differ: {a} and {b}"),
+                    )
+                    .with_label("branches must have one type"),
                 );
                 a
             })
@@ -413,18 +506,28 @@ fn check_expr_kind(expr: &Expr, cx: &mut ProbeCx, state: &mut State) -> Type {
             match &target.kind {
                 ExprKind::Map { name, keys } => {
                     let key_types = check_keys(keys, cx, state);
-                    define_map(name, key_types, MapValueType::Plain(Type::I64), target.span, keys, state);
+                    define_map(
+                        name,
+                        key_types,
+                        MapValueType::Plain(Type::I64),
+                        target.span,
+                        keys,
+                        state,
+                    );
                     state.types[target.id.0 as usize] = Type::I64;
                 }
                 ExprKind::Var(name) => {
                     let t = read_var(name, target.span, cx, state);
                     state.types[target.id.0 as usize] = t;
                     if !t.is_int() {
-                        state.diagnostics.push(Diagnostic::error(target.span, "++ and -- need an integer"));
+                        state
+                            .diagnostics
+                            .push(Diagnostic::error(target.span, "++ and -- need an integer"));
                     }
                 }
                 _ => state.diagnostics.push(
-                    Diagnostic::error(target.span, "++ and -- apply to a map or a variable").with_label("not assignable"),
+                    Diagnostic::error(target.span, "++ and -- apply to a map or a variable")
+                        .with_label("not assignable"),
                 ),
             }
             Type::I64
@@ -437,7 +540,10 @@ pub fn parse_int(text: &str) -> Option<i64> {
         Some(rest) => (true, rest),
         None => (false, text),
     };
-    let value = match digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+    let value = match digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
         Some(hex) => i64::from_str_radix(hex, 16).ok()?,
         None => digits.parse::<i64>().ok()?,
     };
@@ -451,7 +557,8 @@ fn check_ident(name: &str, span: Span, cx: &mut ProbeCx, state: &mut State) -> T
             Type::U64
         });
     }
-    let mut d = Diagnostic::error(span, format!("unknown identifier '{name}'")).with_label("not a builtin");
+    let mut d =
+        Diagnostic::error(span, format!("unknown identifier '{name}'")).with_label("not a builtin");
     if name == "args" {
         d = Diagnostic::error(span, "`args` needs a field: args.NAME")
             .with_label("no field")
@@ -459,13 +566,21 @@ fn check_ident(name: &str, span: Span, cx: &mut ProbeCx, state: &mut State) -> T
     } else if let Some(best) = closest(name, cx.env.builtins.ident_names()) {
         d = d.with_hint(format!("did you mean '{best}'?"));
     } else if !name.starts_with('$') {
-        d = d.with_hint(format!("scratch variables start with '$' (${name}), maps with '@' (@{name})"));
+        d = d.with_hint(format!(
+            "scratch variables start with '$' (${name}), maps with '@' (@{name})"
+        ));
     }
     state.diagnostics.push(d);
     Type::U64
 }
 
-fn check_map_read(expr: &Expr, name: &str, keys: &[Expr], cx: &mut ProbeCx, state: &mut State) -> Type {
+fn check_map_read(
+    expr: &Expr,
+    name: &str,
+    keys: &[Expr],
+    cx: &mut ProbeCx,
+    state: &mut State,
+) -> Type {
     let key_types = check_keys(keys, cx, state);
     let display = format!("@{name}");
     match state.maps.get_mut(name) {
@@ -479,8 +594,11 @@ fn check_map_read(expr: &Expr, name: &str, keys: &[Expr], cx: &mut ProbeCx, stat
             info.value.as_type()
         }
         None => {
-            let mut d = Diagnostic::error(expr.span, format!("map {display} is read but never assigned"))
-                .with_label("no assignment to this map");
+            let mut d = Diagnostic::error(
+                expr.span,
+                format!("map {display} is read but never assigned"),
+            )
+            .with_label("no assignment to this map");
             if let Some(best) = closest(name, state.maps.keys().map(String::as_str)) {
                 d = d.with_hint(format!("did you mean '@{best}'?"));
             }
@@ -490,7 +608,14 @@ fn check_map_read(expr: &Expr, name: &str, keys: &[Expr], cx: &mut ProbeCx, stat
     }
 }
 
-fn check_call(expr: &Expr, name: &Ident, args: &[Expr], assigned_to_map: bool, cx: &mut ProbeCx, state: &mut State) -> Type {
+fn check_call(
+    expr: &Expr,
+    name: &Ident,
+    args: &[Expr],
+    assigned_to_map: bool,
+    cx: &mut ProbeCx,
+    state: &mut State,
+) -> Type {
     let arg_types: Vec<Type> = args
         .iter()
         .map(|a| match &a.kind {
@@ -499,7 +624,14 @@ fn check_call(expr: &Expr, name: &Ident, args: &[Expr], assigned_to_map: bool, c
             _ => check_value(a, false, cx, state),
         })
         .collect();
-    let call = CallInfo { name, args, arg_types: &arg_types, span: expr.span, assigned_to_map, probe: &cx.scope };
+    let call = CallInfo {
+        name,
+        args,
+        arg_types: &arg_types,
+        span: expr.span,
+        assigned_to_map,
+        probe: &cx.scope,
+    };
     match cx.env.builtins.call_type(&call) {
         Some(Ok(t)) => t,
         Some(Err(d)) => {
@@ -507,7 +639,8 @@ fn check_call(expr: &Expr, name: &Ident, args: &[Expr], assigned_to_map: bool, c
             Type::Void
         }
         None => {
-            let mut d = Diagnostic::error(name.span, format!("unknown function '{}'", name.name)).with_label("not a builtin");
+            let mut d = Diagnostic::error(name.span, format!("unknown function '{}'", name.name))
+                .with_label("not a builtin");
             if let Some(best) = closest(&name.name, cx.env.builtins.function_names()) {
                 d = d.with_hint(format!("did you mean '{best}()'?"));
             }
@@ -532,9 +665,12 @@ fn check_field(base: &Expr, field: &Ident, cx: &mut ProbeCx, state: &mut State) 
     let non_tracepoint = cx.attaches.iter().find(|a| a.format.is_none());
     if let Some(other) = non_tracepoint {
         state.diagnostics.push(
-            Diagnostic::error(base.span, format!("`args` is not available in {} probes", other.attach.name()))
-                .with_label("no arguments here")
-                .with_hint("args.NAME reads tracepoint fields"),
+            Diagnostic::error(
+                base.span,
+                format!("`args` is not available in {} probes", other.attach.name()),
+            )
+            .with_label("no arguments here")
+            .with_hint("args.NAME reads tracepoint fields"),
         );
         return Type::U64;
     }
@@ -543,8 +679,11 @@ fn check_field(base: &Expr, field: &Ident, cx: &mut ProbeCx, state: &mut State) 
         let format = attach.format.as_ref().expect("checked above");
         let Some(f) = format.field(&field.name) else {
             let names = format.fields.iter().map(|f| f.name.as_str());
-            let mut d = Diagnostic::error(field.span, format!("{} has no field '{}'", attach.attach.name(), field.name))
-                .with_label("unknown field");
+            let mut d = Diagnostic::error(
+                field.span,
+                format!("{} has no field '{}'", attach.attach.name(), field.name),
+            )
+            .with_label("unknown field");
             if let Some(best) = closest(&field.name, names.clone()) {
                 d = d.with_hint(format!("did you mean 'args.{best}'?"));
             }
@@ -555,8 +694,14 @@ fn check_field(base: &Expr, field: &Ident, cx: &mut ProbeCx, state: &mut State) 
         };
         let Some(t) = f.value_type() else {
             state.diagnostics.push(
-                Diagnostic::error(field.span, format!("field '{}' has type `{}`, which rtrace cannot read yet", f.name, f.declaration))
-                    .with_label("unsupported field type"),
+                Diagnostic::error(
+                    field.span,
+                    format!(
+                        "field '{}' has type `{}`, which rtrace cannot read yet",
+                        f.name, f.declaration
+                    ),
+                )
+                .with_label("unsupported field type"),
             );
             return Type::U64;
         };
@@ -565,9 +710,16 @@ fn check_field(base: &Expr, field: &Ident, cx: &mut ProbeCx, state: &mut State) 
             Some(prev) if prev == t => {}
             Some(prev) => {
                 state.diagnostics.push(
-                    Diagnostic::error(field.span, format!("args.{} is {prev} in one matched tracepoint and {t} in {}", f.name, attach.attach.name()))
-                        .with_label("type differs across attach points")
-                        .with_hint("split the probe so each block sees one type"),
+                    Diagnostic::error(
+                        field.span,
+                        format!(
+                            "args.{} is {prev} in one matched tracepoint and {t} in {}",
+                            f.name,
+                            attach.attach.name()
+                        ),
+                    )
+                    .with_label("type differs across attach points")
+                    .with_hint("split the probe so each block sees one type"),
                 );
                 return prev;
             }
@@ -576,11 +728,26 @@ fn check_field(base: &Expr, field: &Ident, cx: &mut ProbeCx, state: &mut State) 
     found.unwrap_or(Type::U64)
 }
 
-fn check_binary(expr: &Expr, op: BinaryOp, lhs: &Expr, rhs: &Expr, cx: &mut ProbeCx, state: &mut State) -> Type {
+fn check_binary(
+    expr: &Expr,
+    op: BinaryOp,
+    lhs: &Expr,
+    rhs: &Expr,
+    cx: &mut ProbeCx,
+    state: &mut State,
+) -> Type {
     let a = check_value(lhs, false, cx, state);
     let b = check_value(rhs, false, cx, state);
-    let a = if let Type::Ptr { .. } = a { Type::U64 } else { a };
-    let b = if let Type::Ptr { .. } = b { Type::U64 } else { b };
+    let a = if let Type::Ptr { .. } = a {
+        Type::U64
+    } else {
+        a
+    };
+    let b = if let Type::Ptr { .. } = b {
+        Type::U64
+    } else {
+        b
+    };
     if a == Type::Void || b == Type::Void {
         return Type::I64;
     }
@@ -588,9 +755,19 @@ fn check_binary(expr: &Expr, op: BinaryOp, lhs: &Expr, rhs: &Expr, cx: &mut Prob
         if a.is_str() && b.is_str() && matches!(op, BinaryOp::Eq | BinaryOp::Ne) {
             return Type::U64;
         }
-        let (span, t) = if a.is_str() { (lhs.span, a) } else { (rhs.span, b) };
-        let mut d = Diagnostic::error(expr.span, format!("operator '{}' cannot be applied to {a} and {b}", op.symbol()))
-            .with_related(span, format!("this is {t}"));
+        let (span, t) = if a.is_str() {
+            (lhs.span, a)
+        } else {
+            (rhs.span, b)
+        };
+        let mut d = Diagnostic::error(
+            expr.span,
+            format!(
+                "operator '{}' cannot be applied to {a} and {b}",
+                op.symbol()
+            ),
+        )
+        .with_related(span, format!("this is {t}"));
         d = d.with_label(if matches!(op, BinaryOp::Eq | BinaryOp::Ne) {
             "strings compare only with strings"
         } else {

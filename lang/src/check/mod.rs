@@ -5,10 +5,11 @@
 
 pub mod builtins;
 mod expr;
+pub use expr::parse_int;
 mod probe;
 
 use crate::ast::{Program, Span};
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::diagnostic::Diagnostics;
 use crate::kernel::KernelInfo;
 use crate::probes::Attach;
 use crate::tracepoint::TracepointFormat;
@@ -100,7 +101,11 @@ pub fn check(program: &Program, env: &CheckEnv) -> Result<Checked, Diagnostics> 
         .zip(state.vars)
         .map(|(attaches, vars)| CheckedProbe { attaches, vars })
         .collect();
-    Ok(Checked { types: state.types, maps: state.maps, probes })
+    Ok(Checked {
+        types: state.types,
+        maps: state.maps,
+        probes,
+    })
 }
 
 fn dedup(mut diagnostics: Diagnostics) -> Diagnostics {

@@ -8,7 +8,10 @@ use crate::kernel::{glob_match, is_glob, KernelInfo};
 use crate::probes::{parse_attach_point, Attach, AttachSpec};
 use std::rc::Rc;
 
-pub(super) fn resolve_all(program: &Program, kernel: &dyn KernelInfo) -> Result<Vec<Vec<CheckedAttach>>, Diagnostics> {
+pub(super) fn resolve_all(
+    program: &Program,
+    kernel: &dyn KernelInfo,
+) -> Result<Vec<Vec<CheckedAttach>>, Diagnostics> {
     let mut diagnostics = Vec::new();
     let mut all_tracepoints = None;
     let mut resolved = Vec::new();
@@ -36,18 +39,29 @@ fn resolve_one(
     kernel: &dyn KernelInfo,
     all: &mut TracepointList,
 ) -> Result<Vec<CheckedAttach>, Diagnostic> {
-    let plain = |attach| Ok(vec![CheckedAttach { attach, format: None }]);
+    let plain = |attach| {
+        Ok(vec![CheckedAttach {
+            attach,
+            format: None,
+        }])
+    };
     match parse_attach_point(point)? {
         AttachSpec::Begin => plain(Attach::Begin),
         AttachSpec::End => plain(Attach::End),
         AttachSpec::Timer { kind, period, text } => plain(Attach::Timer { kind, period, text }),
         AttachSpec::Tracepoint { category, event } => {
             let kernel_error = |e: String| {
-                Diagnostic::error(point.span, format!("cannot read the kernel's tracepoints: {e}"))
-                    .with_hint("rtrace needs root and tracefs (/sys/kernel/tracing)")
+                Diagnostic::error(
+                    point.span,
+                    format!("cannot read the kernel's tracepoints: {e}"),
+                )
+                .with_hint("rtrace needs root and tracefs (/sys/kernel/tracing)")
             };
             let targets: Vec<(String, String)> = if is_glob(&category) || is_glob(&event) {
-                let list = all.get_or_insert_with(|| kernel.tracepoints()).clone().map_err(kernel_error)?;
+                let list = all
+                    .get_or_insert_with(|| kernel.tracepoints())
+                    .clone()
+                    .map_err(kernel_error)?;
                 list.into_iter()
                     .filter(|(c, e)| glob_match(&category, c) && glob_match(&event, e))
                     .collect()
@@ -58,14 +72,20 @@ fn resolve_one(
             for (c, e) in targets {
                 if let Some(format) = kernel.tracepoint_format(&c, &e).map_err(kernel_error)? {
                     found.push(CheckedAttach {
-                        attach: Attach::Tracepoint { category: c, event: e },
+                        attach: Attach::Tracepoint {
+                            category: c,
+                            event: e,
+                        },
                         format: Some(Rc::new(format)),
                     });
                 }
             }
             if found.is_empty() {
-                let mut d = Diagnostic::error(point.span, format!("no tracepoint matches '{category}:{event}'"))
-                    .with_label("not found in this kernel");
+                let mut d = Diagnostic::error(
+                    point.span,
+                    format!("no tracepoint matches '{category}:{event}'"),
+                )
+                .with_label("not found in this kernel");
                 if let Ok(list) = all.get_or_insert_with(|| kernel.tracepoints()) {
                     let names: Vec<String> = list.iter().map(|(c, e)| format!("{c}:{e}")).collect();
                     let wanted = format!("{category}:{event}");
@@ -73,7 +93,9 @@ fn resolve_one(
                         d = d.with_hint(format!("did you mean 'tracepoint:{best}'?"));
                     }
                 }
-                return Err(d.with_hint("`rtrace -l 'tracepoint:*'` lists the tracepoints of this kernel"));
+                return Err(
+                    d.with_hint("`rtrace -l 'tracepoint:*'` lists the tracepoints of this kernel")
+                );
             }
             Ok(found)
         }

@@ -3,6 +3,7 @@
 
 use super::builtins::{Builtins, CallInfo, ProbeScope};
 use super::*;
+use crate::diagnostic::Diagnostic;
 use crate::ast::*;
 use crate::kernel::KernelInfo;
 use crate::tracepoint::TracepointFormat;
@@ -36,16 +37,32 @@ impl KernelInfo for OneTracepoint {
 }
 
 fn expr(id: u32, kind: ExprKind) -> Expr {
-    Expr { id: ExprId(id), kind, span: Span::new(0, 1) }
+    Expr {
+        id: ExprId(id),
+        kind,
+        span: Span::new(0, 1),
+    }
 }
 
 fn program(attach: &str, stmts: Vec<StmtKind>, expr_count: u32) -> Program {
-    let stmts = stmts.into_iter().map(|kind| Stmt { kind, span: Span::default() }).collect();
+    let stmts = stmts
+        .into_iter()
+        .map(|kind| Stmt {
+            kind,
+            span: Span::default(),
+        })
+        .collect();
     Program {
         probes: vec![Probe {
-            attach_points: vec![AttachPoint { text: attach.into(), span: Span::new(0, attach.len()) }],
+            attach_points: vec![AttachPoint {
+                text: attach.into(),
+                span: Span::new(0, attach.len()),
+            }],
             predicate: None,
-            body: Block { stmts, span: Span::default() },
+            body: Block {
+                stmts,
+                span: Span::default(),
+            },
             span: Span::default(),
         }],
         expr_count,
@@ -53,7 +70,14 @@ fn program(attach: &str, stmts: Vec<StmtKind>, expr_count: u32) -> Program {
 }
 
 fn run(p: &Program) -> Result<Checked, Diagnostics> {
-    check(p, &CheckEnv { kernel: &OneTracepoint, builtins: &NoBuiltins, params: &[] })
+    check(
+        p,
+        &CheckEnv {
+            kernel: &OneTracepoint,
+            builtins: &NoBuiltins,
+            params: &[],
+        },
+    )
 }
 
 #[test]
@@ -61,7 +85,13 @@ fn map_types_are_inferred_across_statements() {
     let p = program(
         "BEGIN",
         vec![StmtKind::Assign {
-            target: expr(0, ExprKind::Map { name: "x".into(), keys: vec![expr(1, ExprKind::Str("ab".into()))] }),
+            target: expr(
+                0,
+                ExprKind::Map {
+                    name: "x".into(),
+                    keys: vec![expr(1, ExprKind::Str("ab".into()))],
+                },
+            ),
             op: None,
             value: expr(2, ExprKind::Int(5)),
         }],
@@ -78,19 +108,37 @@ fn unknown_tracepoint_suggests_the_closest() {
     let p = program("tracepoint:sched:sched_swich", vec![], 0);
     let d = run(&p).unwrap_err();
     assert_eq!(d[0].message, "no tracepoint matches 'sched:sched_swich'");
-    assert!(d[0].hints[0].contains("tracepoint:sched:sched_switch"), "{:?}", d[0].hints);
+    assert!(
+        d[0].hints[0].contains("tracepoint:sched:sched_switch"),
+        "{:?}",
+        d[0].hints
+    );
 }
 
 #[test]
 fn reading_an_unassigned_map_is_an_error() {
-    let p = program("BEGIN", vec![StmtKind::Expr(expr(0, ExprKind::Map { name: "nope".into(), keys: vec![] }))], 1);
+    let p = program(
+        "BEGIN",
+        vec![StmtKind::Expr(expr(
+            0,
+            ExprKind::Map {
+                name: "nope".into(),
+                keys: vec![],
+            },
+        ))],
+        1,
+    );
     let d = run(&p).unwrap_err();
     assert_eq!(d[0].message, "map @nope is read but never assigned");
 }
 
 #[test]
 fn variables_must_be_assigned_before_use() {
-    let p = program("BEGIN", vec![StmtKind::Expr(expr(0, ExprKind::Var("v".into())))], 1);
+    let p = program(
+        "BEGIN",
+        vec![StmtKind::Expr(expr(0, ExprKind::Var("v".into())))],
+        1,
+    );
     let d = run(&p).unwrap_err();
     assert_eq!(d[0].message, "variable $v is used before it is assigned");
 }

@@ -1,0 +1,282 @@
+//! Integer expressions: literals, variables, tracepoint fields, operators.
+//! Strings are lowered by `strings.rs`, map accesses by `maps.rs`,
+//! builtins by their stdlib family.
+
+use super::cx::{FnCx, Operand, CTX};
+use super::{maps, strings, LowerError};
+use crate::asm::{AluOp, JmpOp, Reg, Size};
+use rtrace_lang::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
+use rtrace_lang::check::parse_int;
+use rtrace_lang::tracepoint::FieldKind;
+use rtrace_lang::types::Type;
+
+/// Evaluates an expression. Integers come back in a temporary (or as an
+/// immediate); strings in a fresh stack buffer.
+pub fn eval(cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {
+    let saved = cx.span;
+    cx.span = expr.span;
+    cx.asm.set_origin(expr.span.start);
+    let result = eval_inner(cx, expr);
+    cx.span = saved;
+    result
+}
+
+fn eval_inner(cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {
+    let ty = cx.type_of(expr);
+    if let Type::Str(size) = ty {
+        let off = cx.alloc(size)?;
+        strings::eval_into(cx, expr, off, size)?;
+        return Ok(Operand::Buf { off, size });
+    }
+    match &expr.kind {
+        ExprKind::Int(v) => Ok(Operand::Imm(*v as i64)),
+        ExprKind::Positional(n) => {
+            let text = cx
+                .params
+                .get(*n as usize - 1)
+                .ok_or_else(|| cx.internal("missing positional parameter"))?;
+            Ok(Operand::Imm(parse_int(text).unwrap_or(0)))
+        }
+        ExprKind::PositionalCount => Ok(Operand::Imm(cx.params.len() as i64)),
+        ExprKind::Var(name) => {
+            let slot = *cx
+                .vars
+                .get(name)
+                .ok_or_else(|| cx.internal(format!("no slot for ${name}")))?;
+            let t = cx.temp()?;
+            let r = cx.to_reg(slot, Reg::R0);
+            cx.store_to(t, r);
+            Ok(t)
+        }
+        ExprKind::Ident(_) => cx.builtins.emit_ident(cx, expr),
+        ExprKind::Call { .. } => cx.builtins.emit_call(cx, expr),
+        ExprKind::Map { .. } => maps::read(cx, expr),
+        ExprKind::Field { field, .. } => tracepoint_field(cx, &field.name),
+        ExprKind::Unary { op, operand } => unary(cx, *op, operand),
+        ExprKind::Binary { op, lhs, rhs } => binary(cx, *op, lhs, rhs),
+        ExprKind::Ternary {
+            cond,
+            then,
+            otherwise,
+        } => {
+            let result = cx.temp()?;
+            let (else_label, end) = (cx.asm.label(), cx.asm.label());
+            branch_if_zero(cx, cond, else_label)?;
+            let a = eval(cx, then)?;
+            cx.release(a);
+            let r = cx.to_reg(a, Reg::R0);
+            cx.store_to(result, r);
+            cx.asm.goto(end);
+            cx.asm.bind(else_label);
+            let b = eval(cx, otherwise)?;
+            cx.release(b);
+            let r = cx.to_reg(b, Reg::R0);
+            cx.store_to(result, r);
+            cx.asm.bind(end);
+            Ok(result)
+        }
+        ExprKind::Step { .. } => maps::step(cx, expr),
+        ExprKind::Str(_) => Err(cx.internal("string literal typed as integer")),
+    }
+}
+
+/// Jumps to `target` when the integer `cond` is zero.
+pub fn branch_if_zero(
+    cx: &mut FnCx,
+    cond: &Expr,
+    target: crate::asm::Label,
+) -> Result<(), LowerError> {
+    let c = eval(cx, cond)?;
+    cx.release(c);
+    match c {
+        Operand::Imm(0) => cx.asm.goto(target),
+        Operand::Imm(_) => {}
+        _ => {
+            let r = cx.to_reg(c, Reg::R0);
+            cx.asm.jump(JmpOp::Eq, r, 0, target);
+        }
+    }
+    Ok(())
+}
+
+fn tracepoint_field(cx: &mut FnCx, name: &str) -> Result<Operand, LowerError> {
+    let format = cx
+        .attach
+        .format
+        .clone()
+        .ok_or_else(|| cx.internal("args outside a tracepoint"))?;
+    let field = format
+        .field(name)
+        .ok_or_else(|| cx.internal(format!("no field {name}")))?;
+    let (size, signed) = match field.kind {
+        FieldKind::Int(int) => (field.size, int.signed),
+        FieldKind::Pointer { .. } => (8, false),
+        _ => return Err(cx.internal("string field read as integer")),
+    };
+    let load_size = match size {
+        1 => Size::B,
+        2 => Size::H,
+        4 => Size::W,
+        _ => Size::DW,
+    };
+    let t = cx.temp()?;
+    cx.asm.load(load_size, Reg::R0, CTX, field.offset as i16);
+    if signed && size < 8 {
+        let shift = (64 - size * 8) as i32;
+        cx.asm.alu(AluOp::Lsh, Reg::R0, shift);
+        cx.asm.alu(AluOp::Arsh, Reg::R0, shift);
+    }
+    cx.store_to(t, Reg::R0);
+    Ok(t)
+}
+
+fn unary(cx: &mut FnCx, op: UnaryOp, operand: &Expr) -> Result<Operand, LowerError> {
+    let v = eval(cx, operand)?;
+    if let Operand::Imm(x) = v {
+        return Ok(Operand::Imm(match op {
+            UnaryOp::Neg => x.wrapping_neg(),
+            UnaryOp::Not => i64::from(x == 0),
+            UnaryOp::BitNot => !x,
+        }));
+    }
+    cx.release(v);
+    let t = cx.temp()?;
+    cx.move_to(Reg::R0, v);
+    match op {
+        UnaryOp::Neg => cx.asm.alu(AluOp::Neg, Reg::R0, 0),
+        UnaryOp::BitNot => cx.asm.alu(AluOp::Xor, Reg::R0, -1),
+        UnaryOp::Not => {
+            let done = cx.asm.label();
+            cx.asm.mov(Reg::R1, Reg::R0);
+            cx.asm.mov(Reg::R0, 1);
+            cx.asm.jump(JmpOp::Eq, Reg::R1, 0, done);
+            cx.asm.mov(Reg::R0, 0);
+            cx.asm.bind(done);
+        }
+    }
+    cx.store_to(t, Reg::R0);
+    Ok(t)
+}
+
+fn is_signed(cx: &FnCx, e: &Expr) -> bool {
+    matches!(cx.type_of(e), Type::Int(i) if i.signed)
+}
+
+fn binary(cx: &mut FnCx, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> Result<Operand, LowerError> {
+    if op.is_logical() {
+        return logical(cx, op, lhs, rhs);
+    }
+    if cx.type_of(lhs).is_str() {
+        return strings::compare(cx, op, lhs, rhs);
+    }
+    let signed = is_signed(cx, lhs) || is_signed(cx, rhs);
+    let a = eval(cx, lhs)?;
+    let b = eval(cx, rhs)?;
+    if let (Operand::Imm(x), Operand::Imm(y)) = (a, b) {
+        if let Some(v) = fold(op, x, y, signed) {
+            return Ok(Operand::Imm(v));
+        }
+    }
+    cx.release(b);
+    cx.release(a);
+    let t = cx.temp()?;
+    cx.move_to(Reg::R1, a);
+    let src = cx.as_src(b, Reg::R2);
+    if op.is_comparison() {
+        let jop = comparison(op, signed);
+        let done = cx.asm.label();
+        cx.asm.mov(Reg::R0, 1);
+        cx.asm.jump(jop, Reg::R1, src, done);
+        cx.asm.mov(Reg::R0, 0);
+        cx.asm.bind(done);
+    } else {
+        let alu = match op {
+            BinaryOp::Add => AluOp::Add,
+            BinaryOp::Sub => AluOp::Sub,
+            BinaryOp::Mul => AluOp::Mul,
+            BinaryOp::Div => AluOp::Div,
+            BinaryOp::Mod => AluOp::Mod,
+            BinaryOp::BitAnd => AluOp::And,
+            BinaryOp::BitOr => AluOp::Or,
+            BinaryOp::BitXor => AluOp::Xor,
+            BinaryOp::Shl => AluOp::Lsh,
+            BinaryOp::Shr if signed => AluOp::Arsh,
+            BinaryOp::Shr => AluOp::Rsh,
+            _ => return Err(cx.internal("comparison in arithmetic")),
+        };
+        cx.asm.alu(alu, Reg::R1, src);
+        cx.asm.mov(Reg::R0, Reg::R1);
+    }
+    cx.store_to(t, Reg::R0);
+    Ok(t)
+}
+
+fn comparison(op: BinaryOp, signed: bool) -> JmpOp {
+    match (op, signed) {
+        (BinaryOp::Eq, _) => JmpOp::Eq,
+        (BinaryOp::Ne, _) => JmpOp::Ne,
+        (BinaryOp::Lt, true) => JmpOp::Slt,
+        (BinaryOp::Le, true) => JmpOp::Sle,
+        (BinaryOp::Gt, true) => JmpOp::Sgt,
+        (BinaryOp::Ge, true) => JmpOp::Sge,
+        (BinaryOp::Lt, false) => JmpOp::Lt,
+        (BinaryOp::Le, false) => JmpOp::Le,
+        (BinaryOp::Gt, false) => JmpOp::Gt,
+        _ => JmpOp::Ge,
+    }
+}
+
+/// Constant folding, with the kernel's semantics (x / 0 == 0, x % 0 == x).
+fn fold(op: BinaryOp, x: i64, y: i64, signed: bool) -> Option<i64> {
+    let (ux, uy) = (x as u64, y as u64);
+    Some(match op {
+        BinaryOp::Add => x.wrapping_add(y),
+        BinaryOp::Sub => x.wrapping_sub(y),
+        BinaryOp::Mul => x.wrapping_mul(y),
+        BinaryOp::Div => ux.checked_div(uy).unwrap_or(0) as i64,
+        BinaryOp::Mod => ux.checked_rem(uy).unwrap_or(ux) as i64,
+        BinaryOp::BitAnd => x & y,
+        BinaryOp::BitOr => x | y,
+        BinaryOp::BitXor => x ^ y,
+        BinaryOp::Shl => ux.wrapping_shl(uy as u32) as i64,
+        BinaryOp::Shr if signed => x.wrapping_shr(uy as u32),
+        BinaryOp::Shr => ux.wrapping_shr(uy as u32) as i64,
+        BinaryOp::Eq => i64::from(x == y),
+        BinaryOp::Ne => i64::from(x != y),
+        BinaryOp::Lt if signed => i64::from(x < y),
+        BinaryOp::Le if signed => i64::from(x <= y),
+        BinaryOp::Gt if signed => i64::from(x > y),
+        BinaryOp::Ge if signed => i64::from(x >= y),
+        BinaryOp::Lt => i64::from(ux < uy),
+        BinaryOp::Le => i64::from(ux <= uy),
+        BinaryOp::Gt => i64::from(ux > uy),
+        BinaryOp::Ge => i64::from(ux >= uy),
+        BinaryOp::And | BinaryOp::Or => return None,
+    })
+}
+
+/// `a && b`, `a || b`: the right side runs only when it decides.
+fn logical(cx: &mut FnCx, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> Result<Operand, LowerError> {
+    let result = cx.temp()?;
+    let (short, end) = (cx.asm.label(), cx.asm.label());
+    let short_value = i32::from(op == BinaryOp::Or);
+    for side in [lhs, rhs] {
+        let v = eval(cx, side)?;
+        cx.release(v);
+        let r = cx.to_reg(v, Reg::R0);
+        let jop = if op == BinaryOp::And {
+            JmpOp::Eq
+        } else {
+            JmpOp::Ne
+        };
+        cx.asm.jump(jop, r, 0, short);
+    }
+    cx.asm.mov(Reg::R0, 1 - short_value);
+    cx.store_to(result, Reg::R0);
+    cx.asm.goto(end);
+    cx.asm.bind(short);
+    cx.asm.mov(Reg::R0, short_value);
+    cx.store_to(result, Reg::R0);
+    cx.asm.bind(end);
+    Ok(result)
+}

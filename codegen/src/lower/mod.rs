@@ -1,0 +1,270 @@
+//! Lowering: one eBPF program per (probe, attach point), identical programs
+//! merged, plus the maps and the manifest the runtime needs.
+
+pub mod builtins;
+pub mod cx;
+pub mod events;
+pub mod expr;
+pub mod maps;
+mod stmt;
+pub mod strings;
+
+use crate::asm::{Code, MapId, Reg, Size};
+use crate::manifest::{counter, Event, Manifest, MapSpec, ProgramSpec};
+use crate::object::{
+    map_type, write_object, MapDef, ObjectError, ProgramSection, BPF_F_NO_PREALLOC,
+};
+use builtins::BuiltinEmit;
+use cx::{FnCx, Operand, CTX};
+use rtrace_lang::ast::{ExprId, Program, Span};
+use rtrace_lang::check::{Checked, CheckedAttach, MapValueType};
+use rtrace_lang::probes::Attach;
+use rtrace_lang::types::Type;
+use std::collections::HashMap;
+
+/// Entries per user map, as bpftrace's default.
+pub const MAP_ENTRIES: u32 = 4096;
+/// Ring buffer size for printf and other events.
+pub const RINGBUF_BYTES: u32 = 1 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LowerError {
+    #[error("the program needs {needed} bytes of stack; eBPF allows 512")]
+    Stack { span: Span, needed: u32 },
+    #[error("internal compiler error: {what}")]
+    Internal { span: Span, what: String },
+    #[error("cannot assemble the program: {0}")]
+    Asm(#[from] crate::asm::AsmError),
+    #[error("cannot write the object file: {0}")]
+    Object(#[from] ObjectError),
+}
+
+impl LowerError {
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            LowerError::Stack { span, .. } | LowerError::Internal { span, .. } => Some(*span),
+            _ => None,
+        }
+    }
+}
+
+pub struct LowerOptions<'a> {
+    pub params: &'a [String],
+    /// CLOCK_MONOTONIC at start-up, subtracted by `elapsed`.
+    pub start_ns: u64,
+}
+
+/// Program-wide tables that every program's lowering adds to.
+pub struct ProgramTables {
+    pub maps: Vec<MapSpec>,
+    pub events: Vec<Event>,
+    pub event_ids: HashMap<ExprId, u64>,
+    pub ringbuf_map: MapId,
+    pub counters_map: MapId,
+    pub zero_map: MapId,
+}
+
+/// The result of compilation: the object that is loaded and how to use it.
+pub struct Compiled {
+    pub object: Vec<u8>,
+    pub manifest: Manifest,
+    /// Each program's code, for `-v` listings and verifier-log mapping.
+    pub code: Vec<Code>,
+    pub map_names: Vec<String>,
+}
+
+pub fn lower(
+    program: &Program,
+    checked: &Checked,
+    builtins: &dyn BuiltinEmit,
+    options: &LowerOptions,
+) -> Result<Compiled, LowerError> {
+    let (mut tables, mut map_defs) = plan_maps(checked, builtins);
+    let mut programs: Vec<(ProgramSpec, Code)> = Vec::new();
+    for (index, (probe, checked_probe)) in program.probes.iter().zip(&checked.probes).enumerate() {
+        for attach in &checked_probe.attaches {
+            let mut cx = FnCx::new(
+                checked,
+                attach,
+                &mut tables,
+                builtins,
+                options.params,
+                options.start_ns,
+            );
+            emit_program(&mut cx, probe, &checked_probe.vars)?;
+            let code = cx.asm.finish()?;
+            let section = section_for(attach);
+            // Same code for another attach point of this probe: attach the
+            // program we have instead of loading a copy.
+            if let Some((spec, _)) = programs.iter_mut().find(|(s, c)| {
+                s.probe == index
+                    && s.section == section
+                    && c.bytes == code.bytes
+                    && c.map_relocs == code.map_relocs
+            }) {
+                spec.attach.push(attach.attach.clone());
+                continue;
+            }
+            let symbol = format!(
+                "rt_p{index}_{}",
+                programs.iter().filter(|(s, _)| s.probe == index).count()
+            );
+            programs.push((
+                ProgramSpec {
+                    symbol,
+                    section,
+                    attach: vec![attach.attach.clone()],
+                    probe: index,
+                },
+                code,
+            ));
+        }
+    }
+    let zero_size = tables
+        .maps
+        .iter()
+        .map(|m| m.value_size)
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    map_defs[tables.zero_map.0 as usize].value_size = zero_size;
+    let sections: Vec<ProgramSection> = programs
+        .iter()
+        .map(|(spec, code)| ProgramSection {
+            section: spec.section.clone(),
+            name: spec.symbol.clone(),
+            code: code.clone(),
+        })
+        .collect();
+    let object = write_object(&sections, &map_defs)?;
+    let manifest = Manifest {
+        maps: tables.maps,
+        events: tables.events,
+        programs: programs.iter().map(|(s, _)| s.clone()).collect(),
+        ringbuf_map: map_defs[tables.ringbuf_map.0 as usize].name.clone(),
+        counters_map: map_defs[tables.counters_map.0 as usize].name.clone(),
+    };
+    Ok(Compiled {
+        object,
+        manifest,
+        code: programs.into_iter().map(|(_, c)| c).collect(),
+        map_names: map_defs.into_iter().map(|d| d.name).collect(),
+    })
+}
+
+fn section_for(attach: &CheckedAttach) -> String {
+    match &attach.attach {
+        // BEGIN and END run through BPF_PROG_TEST_RUN, which raw
+        // tracepoint programs support without being attached anywhere.
+        Attach::Begin => "raw_tp/rtrace_begin".into(),
+        Attach::End => "raw_tp/rtrace_end".into(),
+        Attach::Tracepoint { category, event } => format!("tracepoint/{category}/{event}"),
+        Attach::Timer { .. } => "perf_event".into(),
+    }
+}
+
+/// Kernel-safe map names: letters, digits and `_`, at most 15 bytes.
+fn object_map_name(index: usize, name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(8)
+        .collect();
+    format!("m{index}_{clean}")
+}
+
+fn plan_maps(checked: &Checked, builtins: &dyn BuiltinEmit) -> (ProgramTables, Vec<MapDef>) {
+    let mut defs = Vec::new();
+    let mut maps = Vec::new();
+    for (index, info) in checked.maps.values().enumerate() {
+        let key = maps::key_layout(&info.keys);
+        let (value_size, per_cpu) = match info.value {
+            MapValueType::Agg(kind) => (builtins.agg_value_size(kind), true),
+            MapValueType::Plain(t) => (t.size().next_multiple_of(8), false),
+        };
+        let object_name = object_map_name(index, &info.name);
+        defs.push(MapDef {
+            name: object_name.clone(),
+            map_type: if per_cpu {
+                map_type::PERCPU_HASH
+            } else {
+                map_type::HASH
+            },
+            key_size: key.size,
+            value_size,
+            max_entries: MAP_ENTRIES,
+            flags: BPF_F_NO_PREALLOC,
+        });
+        maps.push(MapSpec {
+            id: MapId(index as u32),
+            name: info.display_name(),
+            object_name,
+            key,
+            value: info.value,
+            value_size,
+            per_cpu,
+        });
+    }
+    let mut internal = |name: &str, map_type, key_size, value_size, max_entries| {
+        defs.push(MapDef {
+            name: name.into(),
+            map_type,
+            key_size,
+            value_size,
+            max_entries,
+            flags: 0,
+        });
+        MapId(defs.len() as u32 - 1)
+    };
+    let ringbuf_map = internal("rt_events", map_type::RINGBUF, 0, 0, RINGBUF_BYTES);
+    let counters_map = internal("rt_counters", map_type::PERCPU_ARRAY, 4, 8, counter::COUNT);
+    let zero_map = internal("rt_zero", map_type::ARRAY, 4, 8, 1);
+    let tables = ProgramTables {
+        maps,
+        events: Vec::new(),
+        event_ids: HashMap::new(),
+        ringbuf_map,
+        counters_map,
+        zero_map,
+    };
+    (tables, defs)
+}
+
+fn emit_program(
+    cx: &mut FnCx,
+    probe: &rtrace_lang::ast::Probe,
+    vars: &indexmap::IndexMap<String, Type>,
+) -> Result<(), LowerError> {
+    cx.span = probe.span;
+    cx.asm.set_origin(probe.span.start);
+    cx.asm.mov(CTX, Reg::R1);
+    cx.counter_key = cx.alloc(8)?;
+    // Scratch variables start zeroed, so one assigned on only one branch
+    // reads as zero (and the verifier sees initialised stack).
+    for (name, ty) in vars {
+        let slot = match ty {
+            Type::Str(size) => {
+                let off = cx.alloc(*size)?;
+                strings::zero(cx, off, *size);
+                Operand::Buf { off, size: *size }
+            }
+            _ => {
+                let off = cx.alloc(8)?;
+                cx.asm.store(Size::DW, Reg::R10, off, 0);
+                Operand::Slot(off)
+            }
+        };
+        cx.vars.insert(name.clone(), slot);
+    }
+    let exit = cx.asm.label();
+    if let Some(predicate) = &probe.predicate {
+        let mark = cx.frame.mark();
+        expr::branch_if_zero(cx, predicate, exit)?;
+        cx.frame.release(mark);
+    }
+    stmt::block(cx, &probe.body)?;
+    cx.asm.bind(exit);
+    cx.asm.mov(Reg::R0, 0);
+    cx.asm.exit();
+    Ok(())
+}

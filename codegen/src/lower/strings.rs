@@ -1,0 +1,242 @@
+//! Strings: fixed-size NUL-terminated buffers on the stack. Every buffer is
+//! zeroed before it is filled, so a string used as a map key compares equal
+//! byte for byte whatever was in the stack before.
+
+use super::cx::{FnCx, Operand, CTX};
+use super::{maps, LowerError};
+use crate::asm::{AluOp, Helper, JmpOp, Reg, Size};
+use rtrace_lang::ast::{BinaryOp, Expr, ExprKind};
+use rtrace_lang::tracepoint::FieldKind;
+
+/// Fills `size` bytes at `r10 + off` with the string value of `expr`.
+pub fn eval_into(cx: &mut FnCx, expr: &Expr, off: i16, size: u32) -> Result<(), LowerError> {
+    match &expr.kind {
+        ExprKind::Str(s) => store_literal(cx, s.as_bytes(), off, size),
+        ExprKind::Positional(n) => {
+            let text = cx.params.get(*n as usize - 1).cloned().unwrap_or_default();
+            store_literal(cx, text.as_bytes(), off, size)
+        }
+        ExprKind::Var(name) => {
+            let slot = *cx
+                .vars
+                .get(name)
+                .ok_or_else(|| cx.internal(format!("no slot for ${name}")))?;
+            let Operand::Buf {
+                off: from,
+                size: from_size,
+            } = slot
+            else {
+                return Err(cx.internal("string variable without a buffer"));
+            };
+            zero(cx, off, size);
+            copy_stack(cx, from, off, from_size.min(size));
+            Ok(())
+        }
+        ExprKind::Field { field, .. } => tracepoint_string(cx, &field.name, off, size),
+        ExprKind::Map { .. } => maps::read_string_into(cx, expr, off, size),
+        ExprKind::Ternary {
+            cond,
+            then,
+            otherwise,
+        } => {
+            let (else_label, end) = (cx.asm.label(), cx.asm.label());
+            super::expr::branch_if_zero(cx, cond, else_label)?;
+            eval_into(cx, then, off, size)?;
+            cx.asm.goto(end);
+            cx.asm.bind(else_label);
+            eval_into(cx, otherwise, off, size)?;
+            cx.asm.bind(end);
+            Ok(())
+        }
+        ExprKind::Ident(_) | ExprKind::Call { .. } => {
+            cx.builtins.emit_str_into(cx, expr, off, size)
+        }
+        _ => Err(cx.internal(format!("cannot lower string expression {:?}", expr.kind))),
+    }
+}
+
+/// Zeroes `size` bytes at `r10 + off` (`off` is 8-aligned).
+pub fn zero(cx: &mut FnCx, off: i16, size: u32) {
+    let mut done = 0;
+    while done < size {
+        let step = if size - done >= 8 {
+            Size::DW
+        } else if size - done >= 4 {
+            Size::W
+        } else {
+            Size::B
+        };
+        cx.asm.store(step, Reg::R10, off + done as i16, 0);
+        done += step.bytes() as u32;
+    }
+}
+
+/// Stores a literal, truncated to leave room for the NUL, then zero bytes.
+pub fn store_literal(cx: &mut FnCx, bytes: &[u8], off: i16, size: u32) -> Result<(), LowerError> {
+    let mut padded = bytes[..bytes.len().min(size as usize - 1)].to_vec();
+    padded.resize(size.next_multiple_of(4) as usize, 0);
+    for (i, chunk) in padded.chunks(4).enumerate() {
+        if (i * 4) as u32 >= size {
+            break;
+        }
+        let word = i32::from_le_bytes(chunk.try_into().expect("chunks of 4"));
+        let width = if size - (i * 4) as u32 >= 4 {
+            Size::W
+        } else {
+            Size::B
+        };
+        if width == Size::W {
+            cx.asm.store(Size::W, Reg::R10, off + (i * 4) as i16, word);
+        } else {
+            for (j, b) in chunk
+                .iter()
+                .enumerate()
+                .take((size - (i * 4) as u32) as usize)
+            {
+                cx.asm
+                    .store(Size::B, Reg::R10, off + (i * 4 + j) as i16, i32::from(*b));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Copies `len` bytes between two stack buffers with the widest loads the
+/// alignment allows.
+pub fn copy_stack(cx: &mut FnCx, from: i16, to: i16, len: u32) {
+    copy(cx, Reg::R10, from, to, len);
+}
+
+/// Copies `len` bytes from `base + from` (stack, map value or context) to
+/// the stack at `r10 + to`.
+pub fn copy(cx: &mut FnCx, base: Reg, from: i16, to: i16, len: u32) {
+    let mut done = 0u32;
+    while done < len {
+        let at = from as i32 + done as i32;
+        let step = [Size::DW, Size::W, Size::H, Size::B]
+            .into_iter()
+            .find(|s| {
+                let n = s.bytes() as u32;
+                len - done >= n
+                    && at.rem_euclid(n as i32) == 0
+                    && (to as i32 + done as i32).rem_euclid(n as i32) == 0
+            })
+            .unwrap_or(Size::B);
+        cx.asm.load(step, Reg::R0, base, at as i16);
+        cx.asm.store(step, Reg::R10, to + done as i16, Reg::R0);
+        done += step.bytes() as u32;
+    }
+}
+
+fn tracepoint_string(cx: &mut FnCx, name: &str, off: i16, size: u32) -> Result<(), LowerError> {
+    let format = cx
+        .attach
+        .format
+        .clone()
+        .ok_or_else(|| cx.internal("args outside a tracepoint"))?;
+    let field = format
+        .field(name)
+        .ok_or_else(|| cx.internal(format!("no field {name}")))?;
+    zero(cx, off, size);
+    match field.kind {
+        FieldKind::InlineString => {
+            copy(cx, CTX, field.offset as i16, off, field.size.min(size - 1));
+            Ok(())
+        }
+        FieldKind::DataLocString => {
+            // The low 16 bits are the string's offset from the record start.
+            cx.asm.load(Size::W, Reg::R3, CTX, field.offset as i16);
+            cx.asm.alu(AluOp::And, Reg::R3, 0xffff);
+            cx.asm.alu(AluOp::Add, Reg::R3, CTX);
+            read_str_from(cx, Reg::R3, off, size, false);
+            Ok(())
+        }
+        _ => Err(cx.internal("non-string field read as string")),
+    }
+}
+
+/// `bpf_probe_read_{user,kernel}_str(r10 + off, size, ptr)`: `ptr` must be
+/// in r3 (or any register other than r1/r2).
+pub fn read_str_from(cx: &mut FnCx, ptr: Reg, off: i16, size: u32, user: bool) {
+    if ptr != Reg::R3 {
+        cx.asm.mov(Reg::R3, ptr);
+    }
+    cx.asm.mov(Reg::R1, Reg::R10);
+    cx.asm.alu(AluOp::Add, Reg::R1, off as i32);
+    cx.asm.mov(Reg::R2, size as i32);
+    cx.asm.call(if user {
+        Helper::ProbeReadUserStr
+    } else {
+        Helper::ProbeReadKernelStr
+    });
+}
+
+/// `a == b` / `a != b` on strings: byte by byte up to the first NUL.
+pub fn compare(cx: &mut FnCx, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> Result<Operand, LowerError> {
+    let equal_value = i32::from(op == BinaryOp::Eq);
+    let result = cx.temp()?;
+    // A literal side is compared against immediates, without a buffer.
+    let (buffer_side, literal) = match (&lhs.kind, &rhs.kind) {
+        (_, ExprKind::Str(s)) => (lhs, Some(s.clone())),
+        (ExprKind::Str(s), _) => (rhs, Some(s.clone())),
+        _ => (lhs, None),
+    };
+    let a = cx.eval(buffer_side)?;
+    let Operand::Buf {
+        off: a_off,
+        size: a_size,
+    } = a
+    else {
+        return Err(cx.internal("string without a buffer"));
+    };
+    let (differ, end) = (cx.asm.label(), cx.asm.label());
+    match literal {
+        Some(lit) => {
+            let bytes = lit.as_bytes();
+            if bytes.len() as u32 >= a_size {
+                // The buffer cannot hold the literal and its NUL.
+                cx.asm.goto(differ);
+            } else {
+                for (i, b) in bytes.iter().chain(std::iter::once(&0)).enumerate() {
+                    cx.asm.load(Size::B, Reg::R0, Reg::R10, a_off + i as i16);
+                    cx.asm.jump(JmpOp::Ne, Reg::R0, i32::from(*b), differ);
+                }
+            }
+        }
+        None => {
+            let b = cx.eval(rhs)?;
+            let Operand::Buf {
+                off: b_off,
+                size: b_size,
+            } = b
+            else {
+                return Err(cx.internal("string without a buffer"));
+            };
+            let same = cx.asm.label();
+            let n = a_size.min(b_size);
+            for i in 0..n {
+                cx.asm.load(Size::B, Reg::R0, Reg::R10, a_off + i as i16);
+                cx.asm.load(Size::B, Reg::R1, Reg::R10, b_off + i as i16);
+                cx.asm.jump(JmpOp::Ne, Reg::R0, Reg::R1, differ);
+                cx.asm.jump(JmpOp::Eq, Reg::R0, 0, same);
+            }
+            if a_size != b_size {
+                // All compared bytes matched without a NUL: the longer
+                // buffer must end here for the strings to be equal.
+                let longer_off = if a_size > b_size { a_off } else { b_off };
+                cx.asm
+                    .load(Size::B, Reg::R0, Reg::R10, longer_off + n as i16);
+                cx.asm.jump(JmpOp::Ne, Reg::R0, 0, differ);
+            }
+            cx.asm.bind(same);
+        }
+    }
+    cx.asm.mov(Reg::R0, equal_value);
+    cx.store_to(result, Reg::R0);
+    cx.asm.goto(end);
+    cx.asm.bind(differ);
+    cx.asm.mov(Reg::R0, 1 - equal_value);
+    cx.store_to(result, Reg::R0);
+    cx.asm.bind(end);
+    Ok(result)
+}

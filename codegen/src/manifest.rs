@@ -1,0 +1,94 @@
+//! The contract between compiler and runtime: which maps exist and how to
+//! decode them, what each ring-buffer event means, which program attaches
+//! where. The runtime reads nothing else about the compiled program.
+
+use crate::asm::MapId;
+use rtrace_lang::check::MapValueType;
+use rtrace_lang::probes::Attach;
+use rtrace_lang::types::Type;
+
+#[derive(Clone, Debug, Default)]
+pub struct Manifest {
+    /// User maps, in first-use order.
+    pub maps: Vec<MapSpec>,
+    /// Indexed by event id (the first 8 bytes of every ring-buffer record).
+    pub events: Vec<Event>,
+    pub programs: Vec<ProgramSpec>,
+    /// Object-level names of the internal maps.
+    pub ringbuf_map: String,
+    pub counters_map: String,
+}
+
+/// Slots of the per-CPU counters map: problems the kernel side saw and the
+/// runtime reports instead of dropping silently.
+pub mod counter {
+    /// `bpf_ringbuf_output` failed: the consumer fell behind.
+    pub const LOST_EVENTS: u32 = 0;
+    /// A map update failed, almost always because the map was full.
+    pub const MAP_FULL: u32 = 1;
+    pub const COUNT: u32 = 2;
+}
+
+#[derive(Clone, Debug)]
+pub struct MapSpec {
+    pub id: MapId,
+    /// As the user writes it: `@`, `@bytes`.
+    pub name: String,
+    /// As the kernel knows it.
+    pub object_name: String,
+    pub key: KeyLayout,
+    pub value: MapValueType,
+    pub value_size: u32,
+    pub per_cpu: bool,
+}
+
+/// How a map key is laid out: one part per `@m[a, b]` key expression.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyLayout {
+    /// `None` for a map used without keys (stored under key 0).
+    pub parts: Option<Vec<Part>>,
+    pub size: u32,
+}
+
+/// A typed field at an offset in a key, value or event record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Part {
+    pub offset: u32,
+    pub ty: Type,
+}
+
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// The record holds the arguments after the 8-byte event id.
+    Printf {
+        format: String,
+        args: Vec<Part>,
+    },
+    /// `print(@map, top, div)`: the runtime reads and prints the map.
+    PrintMap {
+        map: usize,
+        top: u64,
+        div: u64,
+    },
+    /// `print(value)`
+    PrintValue {
+        value: Part,
+    },
+    Clear {
+        map: usize,
+    },
+    Zero {
+        map: usize,
+    },
+    Exit,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProgramSpec {
+    /// The program's symbol in the object.
+    pub symbol: String,
+    pub section: String,
+    pub attach: Vec<Attach>,
+    /// Index of the source probe.
+    pub probe: usize,
+}

@@ -1,0 +1,87 @@
+//! Ring-buffer events, decoded with the manifest and printed.
+
+use crate::maps;
+use crate::output;
+use crate::session::Session;
+use rtrace_codegen::manifest::{Event, Manifest, MapSpec};
+use rtrace_lang::format::{parse_format, Piece};
+use std::io::Write;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dispatch {
+    Continue,
+    Exit,
+}
+
+pub struct EventPrinter<'m> {
+    manifest: &'m Manifest,
+    /// Parsed printf formats, by event id.
+    formats: Vec<Option<Vec<Piece>>>,
+    cpus: usize,
+}
+
+impl<'m> EventPrinter<'m> {
+    pub fn new(manifest: &'m Manifest, cpus: usize) -> EventPrinter<'m> {
+        let formats = manifest
+            .events
+            .iter()
+            .map(|e| match e {
+                Event::Printf { format, .. } => parse_format(format).ok(),
+                _ => None,
+            })
+            .collect();
+        EventPrinter { manifest, formats, cpus }
+    }
+
+    pub fn dispatch(&mut self, record: &[u8], session: &Session, out: &mut dyn Write) -> Dispatch {
+        let Some(id) = record.get(..8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))) else {
+            return Dispatch::Continue;
+        };
+        let Some(event) = self.manifest.events.get(id as usize) else {
+            return Dispatch::Continue;
+        };
+        match event {
+            Event::Printf { args, .. } => {
+                let values: Vec<_> = args.iter().map(|p| maps::decode_part(record, p)).collect();
+                if let Some(pieces) = &self.formats[id as usize] {
+                    let _ = out.write_all(output::format_printf(pieces, &values).as_bytes());
+                }
+            }
+            Event::PrintValue { value } => {
+                let v = maps::decode_part(record, value);
+                let _ = writeln!(out, "{}", output::render_value(&v));
+            }
+            Event::PrintMap { map, top, div } => {
+                if let Some(spec) = self.manifest.maps.get(*map) {
+                    self.print_map(spec, session, *top as usize, *div, out);
+                }
+            }
+            Event::Clear { map } | Event::Zero { map } => {
+                if let Some(spec) = self.manifest.maps.get(*map) {
+                    if let Some(fd) = session.map_fd(&spec.object_name) {
+                        let _ = if matches!(event, Event::Clear { .. }) {
+                            maps::clear(spec, fd)
+                        } else {
+                            maps::zero(spec, fd, self.cpus)
+                        };
+                    }
+                }
+            }
+            Event::Exit => return Dispatch::Exit,
+        }
+        Dispatch::Continue
+    }
+
+    pub fn print_map(&self, spec: &MapSpec, session: &Session, top: usize, div: u64, out: &mut dyn Write) {
+        let Some(fd) = session.map_fd(&spec.object_name) else { return };
+        match maps::snapshot(spec, fd, session.cpus()) {
+            Ok(snapshot) if !snapshot.entries.is_empty() => {
+                let _ = out.write_all(output::render_map(&snapshot, top, div).as_bytes());
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let _ = writeln!(out, "cannot read {}: {e}", spec.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Reading user maps into the neutral value model, and clearing them.
+
+use crate::sys;
+use rtrace_codegen::manifest::{MapSpec, Part};
+use rtrace_lang::check::MapValueType;
+use rtrace_lang::types::Type;
+use rtrace_stdlib::aggregate;
+use rtrace_stdlib::value::{MapSnapshot, MapValue, Value};
+use std::io;
+use std::os::fd::BorrowedFd;
+
+/// Decodes one typed field of a key, value or event record.
+pub fn decode_part(bytes: &[u8], part: &Part) -> Value {
+    let at = part.offset as usize;
+    match part.ty {
+        Type::Str(n) => {
+            let raw = bytes.get(at..at + n as usize).unwrap_or(&[]);
+            let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+            Value::Str(String::from_utf8_lossy(&raw[..end]).into_owned())
+        }
+        Type::Int(int) => {
+            let raw = bytes.get(at..at + 8).map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+            if int.signed {
+                Value::Int(raw as i64)
+            } else {
+                Value::UInt(raw)
+            }
+        }
+        _ => Value::UInt(bytes.get(at..at + 8).map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")))),
+    }
+}
+
+fn decode_key(spec: &MapSpec, key: &[u8]) -> Value {
+    match &spec.key.parts {
+        None => Value::UInt(0),
+        Some(parts) if parts.len() == 1 => decode_part(key, &parts[0]),
+        Some(parts) => Value::Tuple(parts.iter().map(|p| decode_part(key, p)).collect()),
+    }
+}
+
+/// Reads every entry of a map, merging per-CPU values.
+pub fn snapshot(spec: &MapSpec, fd: BorrowedFd, cpus: usize) -> io::Result<MapSnapshot> {
+    let stride = (spec.value_size as usize).next_multiple_of(8);
+    let copies = if spec.per_cpu { cpus } else { 1 };
+    let mut value = vec![0u8; stride * copies];
+    let mut entries = Vec::new();
+    for key in sys::keys(fd, spec.key.size as usize)? {
+        // The entry may be deleted between listing and reading.
+        if !sys::lookup(fd, &key, &mut value)? {
+            continue;
+        }
+        let decoded = match spec.value {
+            MapValueType::Agg(kind) => {
+                let per_cpu: Vec<&[u8]> = value.chunks(stride).collect();
+                MapValue::Agg(aggregate::decode(kind, &per_cpu))
+            }
+            MapValueType::Plain(ty) => MapValue::Plain(decode_part(&value, &Part { offset: 0, ty })),
+        };
+        entries.push((decode_key(spec, &key), decoded));
+    }
+    Ok(MapSnapshot { name: spec.name.clone(), keyed: spec.key.parts.is_some(), entries })
+}
+
+/// `clear(@m)`: removes every entry.
+pub fn clear(spec: &MapSpec, fd: BorrowedFd) -> io::Result<()> {
+    for key in sys::keys(fd, spec.key.size as usize)? {
+        sys::delete(fd, &key)?;
+    }
+    Ok(())
+}
+
+/// `zero(@m)`: keeps the keys, zeroes every CPU's value.
+pub fn zero(spec: &MapSpec, fd: BorrowedFd, cpus: usize) -> io::Result<()> {
+    let stride = (spec.value_size as usize).next_multiple_of(8);
+    let copies = if spec.per_cpu { cpus } else { 1 };
+    let zeros = vec![0u8; stride * copies];
+    for key in sys::keys(fd, spec.key.size as usize)? {
+        sys::update(fd, &key, &zeros)?;
+    }
+    Ok(())
+}
+
+/// Sums one slot of the per-CPU counters map.
+pub fn counter(fd: BorrowedFd, slot: u32, cpus: usize) -> u64 {
+    let mut value = vec![0u8; 8 * cpus];
+    match sys::lookup(fd, &slot.to_le_bytes(), &mut value) {
+        Ok(true) => value.chunks(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).sum(),
+        _ => 0,
+    }
+}

@@ -1,0 +1,188 @@
+//! One tracing session: load the object, run BEGIN, attach, stream events
+//! until exit or a signal, detach, run END, print the maps.
+
+use crate::attach;
+use crate::errors::RunError;
+use crate::events::{Dispatch, EventPrinter};
+use crate::maps;
+use aya::maps::{Map, MapData, RingBuf};
+use aya::programs::Program;
+use aya::{Ebpf, EbpfLoader};
+use rtrace_codegen::lower::Compiled;
+use rtrace_codegen::manifest::counter;
+use rtrace_lang::probes::Attach;
+use std::collections::HashMap;
+use std::io::Write;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+pub struct SessionOptions {
+    /// Print per-program verifier statistics after loading.
+    pub verbose: bool,
+}
+
+pub struct Session<'c> {
+    compiled: &'c Compiled,
+    ebpf: Ebpf,
+    cpus: usize,
+    /// Object name -> map data, for maps the runtime reads.
+    map_fds: HashMap<String, MapData>,
+}
+
+fn map_data(map: Map) -> Option<MapData> {
+    match map {
+        Map::HashMap(m) | Map::PerCpuHashMap(m) | Map::Array(m) | Map::PerCpuArray(m) | Map::RingBuf(m) => Some(m),
+        _ => None,
+    }
+}
+
+impl<'c> Session<'c> {
+    /// Creates the maps and loads (verifies) every program.
+    pub fn load(compiled: &'c Compiled, options: &SessionOptions, err: &mut dyn Write) -> Result<Session<'c>, RunError> {
+        let mut ebpf = EbpfLoader::new().load(&compiled.object).map_err(RunError::Load)?;
+        for (index, spec) in compiled.manifest.programs.iter().enumerate() {
+            let program = ebpf.program_mut(&spec.symbol).ok_or_else(|| RunError::Internal(format!("program {} missing", spec.symbol)))?;
+            let loaded = match program {
+                Program::TracePoint(p) => p.load(),
+                Program::RawTracePoint(p) => p.load(),
+                Program::PerfEvent(p) => p.load(),
+                _ => return Err(RunError::Internal(format!("unexpected program type for {}", spec.symbol))),
+            };
+            loaded.map_err(|e| RunError::verifier(e, index, spec))?;
+            if options.verbose {
+                if let Ok(info) = program.info() {
+                    let _ = writeln!(
+                        err,
+                        "{}: {} instructions, verifier processed {} instructions, {} bytes translated",
+                        spec.symbol,
+                        compiled.code[index].slots(),
+                        info.verified_instruction_count().map_or("?".into(), |n| n.to_string()),
+                        info.size_translated().map_or("?".into(), |n| n.to_string())
+                    );
+                }
+            }
+        }
+        let mut map_fds = HashMap::new();
+        let names: Vec<String> = ebpf.maps().map(|(n, _)| n.to_string()).collect();
+        for name in names {
+            if let Some(data) = ebpf.take_map(&name).and_then(map_data) {
+                map_fds.insert(name, data);
+            }
+        }
+        let cpus = aya::util::nr_cpus().map_err(|(what, e)| RunError::Internal(format!("{what}: {e}")))?;
+        Ok(Session { compiled, ebpf, cpus, map_fds })
+    }
+
+    fn fd(&self, object_name: &str) -> Option<BorrowedFd<'_>> {
+        self.map_fds.get(object_name).map(|m| m.fd().as_fd())
+    }
+
+    /// Runs the whole session, printing to `out`.
+    pub fn run(mut self, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), RunError> {
+        let manifest = &self.compiled.manifest;
+        let probes: usize = manifest.programs.iter().map(|p| p.attach.len()).sum();
+        let _ = writeln!(out, "Attaching {probes} probe{}...", if probes == 1 { "" } else { "s" });
+        let _ = out.flush();
+        let (signal_read, signal_write) = UnixStream::pair().map_err(|e| RunError::Internal(e.to_string()))?;
+        signal_read.set_nonblocking(true).ok();
+        for sig in [libc::SIGINT, libc::SIGTERM] {
+            let w = signal_write.try_clone().map_err(|e| RunError::Internal(e.to_string()))?;
+            signal_hook::low_level::pipe::register(sig, w).map_err(|e| RunError::Internal(e.to_string()))?;
+        }
+        let ringbuf_data = self.map_fds.remove(&manifest.ringbuf_map).ok_or_else(|| RunError::Internal("no ring buffer".into()))?;
+        let mut ringbuf = RingBuf::try_from(Map::RingBuf(ringbuf_data)).map_err(|e| RunError::Internal(e.to_string()))?;
+        let mut printer = EventPrinter::new(manifest, self.cpus);
+
+        self.run_special(&Attach::Begin)?;
+        let mut stop = drain(&mut ringbuf, &mut printer, &self, out) == Dispatch::Exit;
+        if !stop {
+            attach::attach_all(&mut self.ebpf, manifest).map_err(RunError::Attach)?;
+            while !stop {
+                wait(&ringbuf, &signal_read, Duration::from_millis(200));
+                stop = drain(&mut ringbuf, &mut printer, &self, out) == Dispatch::Exit;
+                if signalled(&signal_read) {
+                    stop = true;
+                }
+            }
+        }
+        attach::detach_all(&mut self.ebpf);
+        // Events sent before the probes went away are still output.
+        drain(&mut ringbuf, &mut printer, &self, out);
+        self.run_special(&Attach::End)?;
+        drain(&mut ringbuf, &mut printer, &self, out);
+        self.print_maps(&printer, out);
+        self.report_problems(err);
+        let _ = out.flush();
+        Ok(())
+    }
+
+    fn run_special(&mut self, which: &Attach) -> Result<(), RunError> {
+        for spec in &self.compiled.manifest.programs {
+            if spec.attach.iter().any(|a| a == which) {
+                let Some(Program::RawTracePoint(p)) = self.ebpf.program(&spec.symbol) else { continue };
+                let fd = p.fd().map_err(|e| RunError::Internal(e.to_string()))?;
+                crate::sys::test_run(fd.as_fd()).map_err(|e| RunError::TestRun(format!("{which:?}"), e))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn print_maps(&self, printer: &EventPrinter, out: &mut dyn Write) {
+        let mut specs: Vec<_> = self.compiled.manifest.maps.iter().collect();
+        specs.sort_by(|a, b| a.name.cmp(&b.name));
+        for spec in specs {
+            printer.print_map(spec, self, 0, 1, out);
+        }
+    }
+
+    fn report_problems(&self, err: &mut dyn Write) {
+        let Some(fd) = self.fd(&self.compiled.manifest.counters_map) else { return };
+        let lost = maps::counter(fd, counter::LOST_EVENTS, self.cpus);
+        if lost > 0 {
+            let _ = writeln!(err, "Lost {lost} events: output could not keep up (the ring buffer was full)");
+        }
+        let full = maps::counter(fd, counter::MAP_FULL, self.cpus);
+        if full > 0 {
+            let _ = writeln!(
+                err,
+                "{full} map updates failed: a map reached its {} entries limit",
+                rtrace_codegen::lower::MAP_ENTRIES
+            );
+        }
+    }
+
+    pub fn map_fd(&self, object_name: &str) -> Option<BorrowedFd<'_>> {
+        self.fd(object_name)
+    }
+
+    pub fn cpus(&self) -> usize {
+        self.cpus
+    }
+}
+
+fn drain(ringbuf: &mut RingBuf<MapData>, printer: &mut EventPrinter, session: &Session, out: &mut dyn Write) -> Dispatch {
+    let mut result = Dispatch::Continue;
+    while let Some(item) = ringbuf.next() {
+        if printer.dispatch(&item, session, out) == Dispatch::Exit {
+            result = Dispatch::Exit;
+        }
+    }
+    let _ = out.flush();
+    result
+}
+
+fn wait(ringbuf: &RingBuf<MapData>, signals: &UnixStream, timeout: Duration) {
+    let mut fds = [
+        libc::pollfd { fd: ringbuf.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+        libc::pollfd { fd: signals.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+    ];
+    // SAFETY: `fds` is a valid array of two pollfd for the call's duration.
+    unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout.as_millis() as i32) };
+}
+
+fn signalled(signals: &UnixStream) -> bool {
+    use std::io::Read;
+    let mut buf = [0u8; 16];
+    matches!((&*signals).read(&mut buf), Ok(n) if n > 0)
+}

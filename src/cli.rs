@@ -1,0 +1,42 @@
+//! Command-line options, as close to bpftrace's as the features allow.
+
+use clap::Parser;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rtrace",
+    version,
+    about = "A high-level tracing language for Linux, compiled straight to eBPF",
+    after_help = "EXAMPLES:\n  rtrace -e 'BEGIN { printf(\"hello world\\n\"); exit(); }'\n  rtrace -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'\n  rtrace -l 'tracepoint:sched:*'\n  rtrace script.rt ARG1 ARG2"
+)]
+pub struct Cli {
+    /// Program text to run (instead of a script file).
+    #[arg(short = 'e', value_name = "PROGRAM")]
+    pub program: Option<String>,
+
+    /// List probes matching GLOB (all when no GLOB), then exit.
+    #[arg(short = 'l', value_name = "GLOB", num_args = 0..=1, default_missing_value = "*")]
+    pub list: Option<String>,
+
+    /// Verbose: print the emitted bytecode and the verifier's statistics.
+    #[arg(short = 'v')]
+    pub verbose: bool,
+
+    /// Debug: dump tokens, the syntax tree and the typed program.
+    #[arg(short = 'd')]
+    pub debug: bool,
+
+    /// Write the object file that is loaded into the kernel to FILE.
+    #[arg(long = "emit-obj", value_name = "FILE")]
+    pub emit_obj: Option<PathBuf>,
+
+    /// Compile and check, but do not load anything into the kernel.
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
+
+    /// Script file (`-` for standard input) followed by positional
+    /// parameters; with -e, all are positional parameters ($1, $2, ...).
+    #[arg(value_name = "FILE | ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+    pub rest: Vec<String>,
+}
