@@ -37,6 +37,10 @@ pub struct Cli {
 
     /// Script file (`-` for standard input) followed by positional
     /// parameters; with -e, all are positional parameters ($1, $2, ...).
-    #[arg(value_name = "FILE | ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "FILE | ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub rest: Vec<String>,
 }

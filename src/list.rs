@@ -11,7 +11,9 @@ pub fn list(glob: &str, verbose: bool) -> anyhow::Result<ExitCode> {
     for probe in PROBE_TYPES {
         match probe.kind {
             ProbeKind::Begin | ProbeKind::End => names.push(probe.name.to_string()),
-            ProbeKind::Interval | ProbeKind::Profile => names.push(format!("{}:{}", probe.name, "hz|s|ms|us:N")),
+            ProbeKind::Interval | ProbeKind::Profile => {
+                names.push(format!("{}:{}", probe.name, "hz|s|ms|us:N"))
+            }
             ProbeKind::Tracepoint => {}
         }
     }

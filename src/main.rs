@@ -25,18 +25,34 @@ struct Source {
 
 fn read_source(cli: &Cli) -> anyhow::Result<Option<Source>> {
     if let Some(program) = &cli.program {
-        return Ok(Some(Source { name: "-e".into(), text: program.clone(), params: cli.rest.clone() }));
+        return Ok(Some(Source {
+            name: "-e".into(),
+            text: program.clone(),
+            params: cli.rest.clone(),
+        }));
     }
-    let Some((path, params)) = cli.rest.split_first() else { return Ok(None) };
+    let Some((path, params)) = cli.rest.split_first() else {
+        return Ok(None);
+    };
     let text = if path == "-" {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("cannot read the program from standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the program from standard input")?;
         text
     } else {
         std::fs::read_to_string(path).with_context(|| format!("cannot read script {path}"))?
     };
-    let name = if path == "-" { "stdin".to_string() } else { path.clone() };
-    Ok(Some(Source { name, text, params: params.to_vec() }))
+    let name = if path == "-" {
+        "stdin".to_string()
+    } else {
+        path.clone()
+    };
+    Ok(Some(Source {
+        name,
+        text,
+        params: params.to_vec(),
+    }))
 }
 
 fn monotonic_ns() -> u64 {
@@ -47,7 +63,10 @@ fn monotonic_ns() -> u64 {
 }
 
 fn libc_timespec() -> libc::timespec {
-    libc::timespec { tv_sec: 0, tv_nsec: 0 }
+    libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    }
 }
 
 fn print_diagnostics(diagnostics: &[Diagnostic], source: &Source) {
@@ -61,11 +80,18 @@ fn compile(source: &Source, cli: &Cli) -> Result<Compiled, ExitCode> {
         ExitCode::FAILURE
     })?;
     if cli.debug {
-        eprintln!("-- tokens\n{}", rtrace_lang::parser::dump_tokens(&source.text));
+        eprintln!(
+            "-- tokens\n{}",
+            rtrace_lang::parser::dump_tokens(&source.text)
+        );
         eprintln!("-- syntax tree\n{program:#?}");
     }
     let kernel = Tracefs::default();
-    let env = CheckEnv { kernel: &kernel, builtins: &Stdlib, params: &source.params };
+    let env = CheckEnv {
+        kernel: &kernel,
+        builtins: &Stdlib,
+        params: &source.params,
+    };
     let checked = check(&program, &env).map_err(|d| {
         print_diagnostics(&d, source);
         ExitCode::FAILURE
@@ -75,7 +101,10 @@ fn compile(source: &Source, cli: &Cli) -> Result<Compiled, ExitCode> {
         eprintln!("-- probes\n{:#?}", checked.probes);
         eprintln!("-- expression types\n{:?}", checked.types);
     }
-    let options = LowerOptions { params: &source.params, start_ns: monotonic_ns() };
+    let options = LowerOptions {
+        params: &source.params,
+        start_ns: monotonic_ns(),
+    };
     lower(&program, &checked, &Stdlib, &options).map_err(|e| {
         let diagnostic = match &e {
             LowerError::Stack { span, .. } => Diagnostic::error(*span, e.to_string())
@@ -92,7 +121,12 @@ fn print_listing(compiled: &Compiled) {
     let names: Vec<&str> = compiled.map_names.iter().map(String::as_str).collect();
     for (spec, code) in compiled.manifest.programs.iter().zip(&compiled.code) {
         let attached: Vec<String> = spec.attach.iter().map(|a| a.name()).collect();
-        eprintln!("{} ({}) <{}>:", spec.symbol, spec.section, attached.join(", "));
+        eprintln!(
+            "{} ({}) <{}>:",
+            spec.symbol,
+            spec.section,
+            attached.join(", ")
+        );
         eprint!("{}", code.listing(&names));
     }
 }
@@ -100,17 +134,28 @@ fn print_listing(compiled: &Compiled) {
 /// Points a verifier rejection at the source: the last instruction the
 /// log mentions carries the span of the code that emitted it.
 fn explain_verifier(compiled: &Compiled, program: usize, log: &str, source: &Source) {
-    let last_insn = log
+    let last_insn = log.lines().rev().find_map(|l| {
+        l.split(':')
+            .next()
+            .and_then(|n| n.trim().parse::<usize>().ok())
+    });
+    let origin = last_insn.and_then(|i| compiled.code[program].origins.get(i).copied());
+    let tail: Vec<&str> = log
         .lines()
         .rev()
-        .find_map(|l| l.split(':').next().and_then(|n| n.trim().parse::<usize>().ok()));
-    let origin = last_insn.and_then(|i| compiled.code[program].origins.get(i).copied());
-    let tail: Vec<&str> = log.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
+        .take(12)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     if let Some(start) = origin {
         let span = rtrace_lang::ast::Span::new(start as usize, start as usize + 1);
-        let d = Diagnostic::error(span, "the kernel's verifier rejected the code generated for this")
-            .with_label("rejected here")
-            .with_hint(format!("verifier log (last lines):\n{}", tail.join("\n")));
+        let d = Diagnostic::error(
+            span,
+            "the kernel's verifier rejected the code generated for this",
+        )
+        .with_label("rejected here")
+        .with_hint(format!("verifier log (last lines):\n{}", tail.join("\n")));
         print_diagnostics(&[d], source);
     } else {
         eprintln!("verifier log (last lines):\n{}", tail.join("\n"));
@@ -134,7 +179,8 @@ fn run() -> anyhow::Result<ExitCode> {
         print_listing(&compiled);
     }
     if let Some(path) = &cli.emit_obj {
-        std::fs::write(path, &compiled.object).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(path, &compiled.object)
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if cli.dry_run {
         return Ok(ExitCode::SUCCESS);
@@ -142,12 +188,22 @@ fn run() -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::LineWriter::new(stdout.lock());
     let mut err = std::io::stderr();
-    let result = Session::load(&compiled, &SessionOptions { verbose: cli.verbose }, &mut err)
-        .and_then(|session| session.run(&mut out, &mut err));
+    let result = Session::load(
+        &compiled,
+        &SessionOptions {
+            verbose: cli.verbose,
+        },
+        &mut err,
+    )
+    .and_then(|session| session.run(&mut out, &mut err));
     let _ = out.flush();
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(RunError::Verifier { probe, program, log }) => {
+        Err(RunError::Verifier {
+            probe,
+            program,
+            log,
+        }) => {
             eprintln!("rtrace: the kernel's verifier rejected the program for {probe}");
             explain_verifier(&compiled, program, &log, &source);
             Ok(ExitCode::FAILURE)

@@ -15,12 +15,18 @@ pub struct Span {
 
 impl Span {
     pub fn new(start: usize, end: usize) -> Span {
-        Span { start: start as u32, end: end as u32 }
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
     }
 
     /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     pub fn range(self) -> std::ops::Range<usize> {
@@ -75,10 +81,18 @@ pub enum StmtKind {
     /// An expression evaluated for its effect: `printf(...)`, `@x++`, `exit()`.
     Expr(Expr),
     /// `@m[k] = v`, `$x = v`, and with `op`, `@m[k] += v`.
-    Assign { target: Expr, op: Option<BinaryOp>, value: Expr },
+    Assign {
+        target: Expr,
+        op: Option<BinaryOp>,
+        value: Expr,
+    },
     /// `if (c) { .. } else if (d) { .. } else { .. }`; `else if` is an
     /// `else` block holding one `If` statement.
-    If { cond: Expr, then: Block, otherwise: Option<Block> },
+    If {
+        cond: Expr,
+        then: Block,
+        otherwise: Option<Block>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -106,17 +120,42 @@ pub enum ExprKind {
     /// `$#`
     PositionalCount,
     /// `@name`, `@name[k]`, `@name[k1, k2]`; `@` alone has an empty name.
-    Map { name: String, keys: Vec<Expr> },
+    Map {
+        name: String,
+        keys: Vec<Expr>,
+    },
     /// `name(args...)`
-    Call { name: Ident, args: Vec<Expr> },
+    Call {
+        name: Ident,
+        args: Vec<Expr>,
+    },
     /// `base.field` or `base->field`.
-    Field { base: Box<Expr>, field: Ident, arrow: bool },
-    Unary { op: UnaryOp, operand: Box<Expr> },
-    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Field {
+        base: Box<Expr>,
+        field: Ident,
+        arrow: bool,
+    },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `c ? a : b`
-    Ternary { cond: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
+    Ternary {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
     /// `x++`, `--x`: the target is a map element or variable.
-    Step { target: Box<Expr>, increment: bool, prefix: bool },
+    Step {
+        target: Box<Expr>,
+        increment: bool,
+        prefix: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -71,7 +71,13 @@ pub fn render(diagnostics: &[Diagnostic], file_name: &str, source: &str, color: 
         let rendered = CsDiagnostic::error()
             .with_message(&diagnostic.message)
             .with_labels(labels)
-            .with_notes(diagnostic.hints.iter().map(|h| format!("help: {h}")).collect());
+            .with_notes(
+                diagnostic
+                    .hints
+                    .iter()
+                    .map(|h| format!("help: {h}"))
+                    .collect(),
+            );
         // Writing to an in-memory buffer only fails on a span outside the
         // file, which `clamp` rules out.
         let _ = term::emit(&mut buffer, &config, &file, &rendered);
@@ -98,7 +104,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let above = row[j + 1];
-            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
             diagonal = above;
         }
     }

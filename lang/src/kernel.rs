@@ -8,8 +8,11 @@ pub trait KernelInfo {
     fn tracepoints(&self) -> Result<Vec<(String, String)>, String>;
     /// The parsed format of one tracepoint, or `Ok(None)` when it does not
     /// exist.
-    fn tracepoint_format(&self, category: &str, event: &str)
-        -> Result<Option<TracepointFormat>, String>;
+    fn tracepoint_format(
+        &self,
+        category: &str,
+        event: &str,
+    ) -> Result<Option<TracepointFormat>, String>;
 }
 
 /// Shell-style glob matching (`*` and `?`), used to expand attach points.

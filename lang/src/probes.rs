@@ -62,11 +62,16 @@ pub const PROBE_TYPES: &[ProbeType] = &[
 ];
 
 pub fn probe_type(name: &str) -> Option<&'static ProbeType> {
-    PROBE_TYPES.iter().find(|t| t.name == name || t.aliases.contains(&name))
+    PROBE_TYPES
+        .iter()
+        .find(|t| t.name == name || t.aliases.contains(&name))
 }
 
 pub fn probe_type_of(kind: ProbeKind) -> &'static ProbeType {
-    PROBE_TYPES.iter().find(|t| t.kind == kind).expect("every kind is in the table")
+    PROBE_TYPES
+        .iter()
+        .find(|t| t.kind == kind)
+        .expect("every kind is in the table")
 }
 
 /// How often a timer probe fires.
@@ -82,8 +87,15 @@ pub enum AttachSpec {
     Begin,
     End,
     /// Either part may be a glob.
-    Tracepoint { category: String, event: String },
-    Timer { kind: ProbeKind, period: Period, text: String },
+    Tracepoint {
+        category: String,
+        event: String,
+    },
+    Timer {
+        kind: ProbeKind,
+        period: Period,
+        text: String,
+    },
 }
 
 /// One concrete attach point: what a program is attached to.
@@ -91,8 +103,15 @@ pub enum AttachSpec {
 pub enum Attach {
     Begin,
     End,
-    Tracepoint { category: String, event: String },
-    Timer { kind: ProbeKind, period: Period, text: String },
+    Tracepoint {
+        category: String,
+        event: String,
+    },
+    Timer {
+        kind: ProbeKind,
+        period: Period,
+        text: String,
+    },
 }
 
 impl Attach {
@@ -121,11 +140,16 @@ pub fn parse_attach_point(point: &AttachPoint) -> Result<AttachSpec, Diagnostic>
     let mut parts = text.splitn(2, ':');
     let type_name = parts.next().unwrap_or_default();
     let rest = parts.next();
-    let type_span = Span::new(point.span.start as usize, point.span.start as usize + type_name.len());
+    let type_span = Span::new(
+        point.span.start as usize,
+        point.span.start as usize + type_name.len(),
+    );
     let Some(probe) = probe_type(type_name) else {
         let mut d = Diagnostic::error(type_span, format!("unknown probe type '{type_name}'"))
             .with_label("not a probe type");
-        let names = PROBE_TYPES.iter().flat_map(|t| std::iter::once(t.name).chain(t.aliases.iter().copied()));
+        let names = PROBE_TYPES
+            .iter()
+            .flat_map(|t| std::iter::once(t.name).chain(t.aliases.iter().copied()));
         if let Some(best) = closest(type_name, names) {
             d = d.with_hint(format!("did you mean '{best}'?"));
         }
@@ -133,32 +157,44 @@ pub fn parse_attach_point(point: &AttachPoint) -> Result<AttachSpec, Diagnostic>
     };
     let usage = || format!("expected {}", probe.usage);
     let bad = |message: String| {
-        Diagnostic::error(point.span, message).with_label(usage()).with_hint(format!(
-            "{} probes are written {}",
-            probe.name, probe.usage
-        ))
+        Diagnostic::error(point.span, message)
+            .with_label(usage())
+            .with_hint(format!("{} probes are written {}", probe.name, probe.usage))
     };
     match probe.kind {
         ProbeKind::Begin | ProbeKind::End => match rest {
-            None => Ok(if probe.kind == ProbeKind::Begin { AttachSpec::Begin } else { AttachSpec::End }),
+            None => Ok(if probe.kind == ProbeKind::Begin {
+                AttachSpec::Begin
+            } else {
+                AttachSpec::End
+            }),
             Some(_) => Err(bad(format!("{} takes no arguments", probe.name))),
         },
         ProbeKind::Tracepoint => {
             let fields: Vec<&str> = rest.map(|r| r.split(':').collect()).unwrap_or_default();
             match fields.as_slice() {
                 [category, event] if !category.is_empty() && !event.is_empty() => {
-                    Ok(AttachSpec::Tracepoint { category: category.to_string(), event: event.to_string() })
+                    Ok(AttachSpec::Tracepoint {
+                        category: category.to_string(),
+                        event: event.to_string(),
+                    })
                 }
                 _ => Err(bad(format!("malformed tracepoint '{text}'"))),
             }
         }
         ProbeKind::Interval | ProbeKind::Profile => {
-            let period = rest.and_then(parse_period).ok_or_else(|| bad(format!("malformed {} probe '{text}'", probe.name)))?;
+            let period = rest
+                .and_then(parse_period)
+                .ok_or_else(|| bad(format!("malformed {} probe '{text}'", probe.name)))?;
             let canonical = match period {
                 Period::Hz(n) => format!("{}:hz:{n}", probe.name),
                 Period::Nanos(_) => format!("{}:{}", probe.name, rest.unwrap_or_default()),
             };
-            Ok(AttachSpec::Timer { kind: probe.kind, period, text: canonical })
+            Ok(AttachSpec::Timer {
+                kind: probe.kind,
+                period,
+                text: canonical,
+            })
         }
     }
 }
@@ -169,7 +205,9 @@ fn parse_period(text: &str) -> Option<Period> {
     let (unit, number) = match text.split_once(':') {
         Some((unit, number)) => (unit, number),
         None => {
-            let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+            let digits = text
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(text.len());
             let (number, unit) = text.split_at(digits);
             (if unit.is_empty() { "hz" } else { unit }, number)
         }
@@ -190,7 +228,10 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<AttachSpec, Diagnostic> {
-        parse_attach_point(&AttachPoint { text: text.into(), span: Span::new(0, text.len()) })
+        parse_attach_point(&AttachPoint {
+            text: text.into(),
+            span: Span::new(0, text.len()),
+        })
     }
 
     #[test]
@@ -199,18 +240,27 @@ mod tests {
         assert_eq!(parse("end").unwrap(), AttachSpec::End);
         assert_eq!(
             parse("t:sched:sched_*").unwrap(),
-            AttachSpec::Tracepoint { category: "sched".into(), event: "sched_*".into() }
+            AttachSpec::Tracepoint {
+                category: "sched".into(),
+                event: "sched_*".into()
+            }
         );
     }
 
     #[test]
     fn timers() {
-        let AttachSpec::Timer { period, text, .. } = parse("interval:s:5").unwrap() else { panic!() };
+        let AttachSpec::Timer { period, text, .. } = parse("interval:s:5").unwrap() else {
+            panic!()
+        };
         assert_eq!(period, Period::Nanos(5_000_000_000));
         assert_eq!(text, "interval:s:5");
-        let AttachSpec::Timer { period, .. } = parse("profile:hz:99").unwrap() else { panic!() };
+        let AttachSpec::Timer { period, .. } = parse("profile:hz:99").unwrap() else {
+            panic!()
+        };
         assert_eq!(period, Period::Hz(99));
-        let AttachSpec::Timer { period, .. } = parse("interval:ms:500").unwrap() else { panic!() };
+        let AttachSpec::Timer { period, .. } = parse("interval:ms:500").unwrap() else {
+            panic!()
+        };
         assert_eq!(period, Period::Nanos(500_000_000));
         assert!(parse("interval:s:0").is_err());
         assert!(parse("interval:parsec:1").is_err());

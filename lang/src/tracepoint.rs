@@ -28,7 +28,9 @@ pub enum FieldKind {
     /// offset in the record and high half its length.
     DataLocString,
     /// A pointer; `user` when it points into the traced process's memory.
-    Pointer { user: bool },
+    Pointer {
+        user: bool,
+    },
     /// Arrays other than strings and anything else we cannot type yet.
     Unsupported,
 }
@@ -58,7 +60,9 @@ impl TracepointFormat {
         let mut fields = Vec::new();
         for line in text.lines() {
             let line = line.trim();
-            let Some(rest) = line.strip_prefix("field:") else { continue };
+            let Some(rest) = line.strip_prefix("field:") else {
+                continue;
+            };
             let field = parse_field(rest, user_pointers)
                 .ok_or_else(|| format!("cannot parse tracepoint field line `{line}`"))?;
             // The common_* header fields are not the event's arguments.
@@ -70,7 +74,7 @@ impl TracepointFormat {
     }
 }
 
-/// `const char * filename;	offset:24;	size:8;	signed:0;`
+/// `const char * filename; offset:24; size:8; signed:0;` (tab-separated)
 fn parse_field(text: &str, user_pointers: bool) -> Option<Field> {
     let mut parts = text.split(';').map(str::trim);
     let declaration = parts.next()?.to_string();
@@ -88,7 +92,13 @@ fn parse_field(text: &str, user_pointers: bool) -> Option<Field> {
     }
     let (offset, size) = (offset?, size?);
     let (name, kind) = classify(&declaration, size, signed, user_pointers)?;
-    Some(Field { name, declaration, offset, size, kind })
+    Some(Field {
+        name,
+        declaration,
+        offset,
+        size,
+        kind,
+    })
 }
 
 fn classify(decl: &str, size: u32, signed: bool, user: bool) -> Option<(String, FieldKind)> {
@@ -119,7 +129,10 @@ fn classify(decl: &str, size: u32, signed: bool, user: bool) -> Option<(String, 
     } else if base.contains('*') {
         FieldKind::Pointer { user }
     } else if matches!(size, 1 | 2 | 4 | 8) {
-        FieldKind::Int(IntType { bits: (size * 8) as u8, signed })
+        FieldKind::Int(IntType {
+            bits: (size * 8) as u8,
+            signed,
+        })
     } else {
         FieldKind::Unsupported
     };
@@ -146,8 +159,14 @@ mod tests {
         let filename = format.field("filename").unwrap();
         assert_eq!(filename.offset, 24);
         assert_eq!(filename.kind, FieldKind::Pointer { user: true });
-        assert_eq!(format.field("mode").unwrap().kind, FieldKind::Int(IntType::U64));
-        assert_eq!(format.field("__syscall_nr").unwrap().kind, FieldKind::Int(IntType::I32));
+        assert_eq!(
+            format.field("mode").unwrap().kind,
+            FieldKind::Int(IntType::U64)
+        );
+        assert_eq!(
+            format.field("__syscall_nr").unwrap().kind,
+            FieldKind::Int(IntType::I32)
+        );
     }
 
     #[test]

@@ -15,10 +15,22 @@ pub struct IntType {
 }
 
 impl IntType {
-    pub const U64: IntType = IntType { bits: 64, signed: false };
-    pub const I64: IntType = IntType { bits: 64, signed: true };
-    pub const U32: IntType = IntType { bits: 32, signed: false };
-    pub const I32: IntType = IntType { bits: 32, signed: true };
+    pub const U64: IntType = IntType {
+        bits: 64,
+        signed: false,
+    };
+    pub const I64: IntType = IntType {
+        bits: 64,
+        signed: true,
+    };
+    pub const U32: IntType = IntType {
+        bits: 32,
+        signed: false,
+    };
+    pub const I32: IntType = IntType {
+        bits: 32,
+        signed: true,
+    };
 }
 
 /// How a map's value is built and merged.
@@ -59,7 +71,9 @@ pub enum Type {
     /// The result of an aggregation function; only assignable to a map.
     Agg(AggKind),
     /// A pointer into kernel or user memory (tracepoint `char *` fields).
-    Ptr { user: bool },
+    Ptr {
+        user: bool,
+    },
 }
 
 impl Type {

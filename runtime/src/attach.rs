@@ -27,9 +27,14 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 pub fn attach_all(ebpf: &mut Ebpf, manifest: &Manifest) -> Result<(), AttachError> {
     for spec in &manifest.programs {
-        let Some(program) = ebpf.program_mut(&spec.symbol) else { continue };
+        let Some(program) = ebpf.program_mut(&spec.symbol) else {
+            continue;
+        };
         for attach in &spec.attach {
-            let fail = |e: &dyn std::error::Error| AttachError { probe: attach.name(), cause: error_chain(e) };
+            let fail = |e: &dyn std::error::Error| AttachError {
+                probe: attach.name(),
+                cause: error_chain(e),
+            };
             match (attach, &mut *program) {
                 (Attach::Begin | Attach::End, _) => {}
                 (Attach::Tracepoint { category, event }, Program::TracePoint(p)) => {
@@ -44,7 +49,10 @@ pub fn attach_all(ebpf: &mut Ebpf, manifest: &Manifest) -> Result<(), AttachErro
                     let cpus = if *kind == ProbeKind::Interval {
                         vec![0]
                     } else {
-                        aya::util::online_cpus().map_err(|(what, e)| AttachError { probe: attach.name(), cause: format!("{what}: {e}") })?
+                        aya::util::online_cpus().map_err(|(what, e)| AttachError {
+                            probe: attach.name(),
+                            cause: format!("{what}: {e}"),
+                        })?
                     };
                     for cpu in cpus {
                         p.attach(
@@ -57,7 +65,10 @@ pub fn attach_all(ebpf: &mut Ebpf, manifest: &Manifest) -> Result<(), AttachErro
                     }
                 }
                 _ => {
-                    return Err(AttachError { probe: attach.name(), cause: "program type does not match the probe".into() })
+                    return Err(AttachError {
+                        probe: attach.name(),
+                        cause: "program type does not match the probe".into(),
+                    })
                 }
             }
         }

@@ -9,7 +9,11 @@ pub enum RunError {
     #[error("cannot create the maps or read the object: {0}")]
     Load(aya::EbpfError),
     #[error("the kernel's verifier rejected the program for {probe}")]
-    Verifier { probe: String, program: usize, log: String },
+    Verifier {
+        probe: String,
+        program: usize,
+        log: String,
+    },
     #[error("the kernel refused to load the program for {probe}: {cause}")]
     ProgramLoad { probe: String, cause: String },
     #[error(transparent)]
@@ -22,17 +26,35 @@ pub enum RunError {
 
 impl RunError {
     pub fn verifier(e: ProgramError, program: usize, spec: &ProgramSpec) -> RunError {
-        let probe = spec.attach.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ");
+        let probe = spec
+            .attach
+            .iter()
+            .map(|a| a.name())
+            .collect::<Vec<_>>()
+            .join(", ");
         match e {
-            ProgramError::LoadError { verifier_log, io_error } => {
+            ProgramError::LoadError {
+                verifier_log,
+                io_error,
+            } => {
                 let log = verifier_log.to_string();
                 if log.trim().is_empty() {
-                    RunError::ProgramLoad { probe, cause: io_error.to_string() }
+                    RunError::ProgramLoad {
+                        probe,
+                        cause: io_error.to_string(),
+                    }
                 } else {
-                    RunError::Verifier { probe, program, log }
+                    RunError::Verifier {
+                        probe,
+                        program,
+                        log,
+                    }
                 }
             }
-            other => RunError::ProgramLoad { probe, cause: other.to_string() },
+            other => RunError::ProgramLoad {
+                probe,
+                cause: other.to_string(),
+            },
         }
     }
 }

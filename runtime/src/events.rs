@@ -30,11 +30,18 @@ impl<'m> EventPrinter<'m> {
                 _ => None,
             })
             .collect();
-        EventPrinter { manifest, formats, cpus }
+        EventPrinter {
+            manifest,
+            formats,
+            cpus,
+        }
     }
 
     pub fn dispatch(&mut self, record: &[u8], session: &Session, out: &mut dyn Write) -> Dispatch {
-        let Some(id) = record.get(..8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))) else {
+        let Some(id) = record
+            .get(..8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+        else {
             return Dispatch::Continue;
         };
         let Some(event) = self.manifest.events.get(id as usize) else {
@@ -72,8 +79,17 @@ impl<'m> EventPrinter<'m> {
         Dispatch::Continue
     }
 
-    pub fn print_map(&self, spec: &MapSpec, session: &Session, top: usize, div: u64, out: &mut dyn Write) {
-        let Some(fd) = session.map_fd(&spec.object_name) else { return };
+    pub fn print_map(
+        &self,
+        spec: &MapSpec,
+        session: &Session,
+        top: usize,
+        div: u64,
+        out: &mut dyn Write,
+    ) {
+        let Some(fd) = session.map_fd(&spec.object_name) else {
+            return;
+        };
         match maps::snapshot(spec, fd, session.cpus()) {
             Ok(snapshot) if !snapshot.entries.is_empty() => {
                 let _ = out.write_all(output::render_map(&snapshot, top, div).as_bytes());

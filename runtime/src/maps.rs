@@ -19,14 +19,20 @@ pub fn decode_part(bytes: &[u8], part: &Part) -> Value {
             Value::Str(String::from_utf8_lossy(&raw[..end]).into_owned())
         }
         Type::Int(int) => {
-            let raw = bytes.get(at..at + 8).map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+            let raw = bytes
+                .get(at..at + 8)
+                .map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
             if int.signed {
                 Value::Int(raw as i64)
             } else {
                 Value::UInt(raw)
             }
         }
-        _ => Value::UInt(bytes.get(at..at + 8).map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")))),
+        _ => Value::UInt(
+            bytes
+                .get(at..at + 8)
+                .map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes"))),
+        ),
     }
 }
 
@@ -54,11 +60,17 @@ pub fn snapshot(spec: &MapSpec, fd: BorrowedFd, cpus: usize) -> io::Result<MapSn
                 let per_cpu: Vec<&[u8]> = value.chunks(stride).collect();
                 MapValue::Agg(aggregate::decode(kind, &per_cpu))
             }
-            MapValueType::Plain(ty) => MapValue::Plain(decode_part(&value, &Part { offset: 0, ty })),
+            MapValueType::Plain(ty) => {
+                MapValue::Plain(decode_part(&value, &Part { offset: 0, ty }))
+            }
         };
         entries.push((decode_key(spec, &key), decoded));
     }
-    Ok(MapSnapshot { name: spec.name.clone(), keyed: spec.key.parts.is_some(), entries })
+    Ok(MapSnapshot {
+        name: spec.name.clone(),
+        keyed: spec.key.parts.is_some(),
+        entries,
+    })
 }
 
 /// `clear(@m)`: removes every entry.
@@ -84,7 +96,10 @@ pub fn zero(spec: &MapSpec, fd: BorrowedFd, cpus: usize) -> io::Result<()> {
 pub fn counter(fd: BorrowedFd, slot: u32, cpus: usize) -> u64 {
     let mut value = vec![0u8; 8 * cpus];
     match sys::lookup(fd, &slot.to_le_bytes(), &mut value) {
-        Ok(true) => value.chunks(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).sum(),
+        Ok(true) => value
+            .chunks(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .sum(),
         _ => 0,
     }
 }

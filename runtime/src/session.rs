@@ -32,22 +32,39 @@ pub struct Session<'c> {
 
 fn map_data(map: Map) -> Option<MapData> {
     match map {
-        Map::HashMap(m) | Map::PerCpuHashMap(m) | Map::Array(m) | Map::PerCpuArray(m) | Map::RingBuf(m) => Some(m),
+        Map::HashMap(m)
+        | Map::PerCpuHashMap(m)
+        | Map::Array(m)
+        | Map::PerCpuArray(m)
+        | Map::RingBuf(m) => Some(m),
         _ => None,
     }
 }
 
 impl<'c> Session<'c> {
     /// Creates the maps and loads (verifies) every program.
-    pub fn load(compiled: &'c Compiled, options: &SessionOptions, err: &mut dyn Write) -> Result<Session<'c>, RunError> {
-        let mut ebpf = EbpfLoader::new().load(&compiled.object).map_err(RunError::Load)?;
+    pub fn load(
+        compiled: &'c Compiled,
+        options: &SessionOptions,
+        err: &mut dyn Write,
+    ) -> Result<Session<'c>, RunError> {
+        let mut ebpf = EbpfLoader::new()
+            .load(&compiled.object)
+            .map_err(RunError::Load)?;
         for (index, spec) in compiled.manifest.programs.iter().enumerate() {
-            let program = ebpf.program_mut(&spec.symbol).ok_or_else(|| RunError::Internal(format!("program {} missing", spec.symbol)))?;
+            let program = ebpf
+                .program_mut(&spec.symbol)
+                .ok_or_else(|| RunError::Internal(format!("program {} missing", spec.symbol)))?;
             let loaded = match program {
                 Program::TracePoint(p) => p.load(),
                 Program::RawTracePoint(p) => p.load(),
                 Program::PerfEvent(p) => p.load(),
-                _ => return Err(RunError::Internal(format!("unexpected program type for {}", spec.symbol))),
+                _ => {
+                    return Err(RunError::Internal(format!(
+                        "unexpected program type for {}",
+                        spec.symbol
+                    )))
+                }
             };
             loaded.map_err(|e| RunError::verifier(e, index, spec))?;
             if options.verbose {
@@ -70,8 +87,14 @@ impl<'c> Session<'c> {
                 map_fds.insert(name, data);
             }
         }
-        let cpus = aya::util::nr_cpus().map_err(|(what, e)| RunError::Internal(format!("{what}: {e}")))?;
-        Ok(Session { compiled, ebpf, cpus, map_fds })
+        let cpus =
+            aya::util::nr_cpus().map_err(|(what, e)| RunError::Internal(format!("{what}: {e}")))?;
+        Ok(Session {
+            compiled,
+            ebpf,
+            cpus,
+            map_fds,
+        })
     }
 
     fn fd(&self, object_name: &str) -> Option<BorrowedFd<'_>> {
@@ -82,16 +105,28 @@ impl<'c> Session<'c> {
     pub fn run(mut self, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), RunError> {
         let manifest = &self.compiled.manifest;
         let probes: usize = manifest.programs.iter().map(|p| p.attach.len()).sum();
-        let _ = writeln!(out, "Attaching {probes} probe{}...", if probes == 1 { "" } else { "s" });
+        let _ = writeln!(
+            out,
+            "Attaching {probes} probe{}...",
+            if probes == 1 { "" } else { "s" }
+        );
         let _ = out.flush();
-        let (signal_read, signal_write) = UnixStream::pair().map_err(|e| RunError::Internal(e.to_string()))?;
+        let (signal_read, signal_write) =
+            UnixStream::pair().map_err(|e| RunError::Internal(e.to_string()))?;
         signal_read.set_nonblocking(true).ok();
         for sig in [libc::SIGINT, libc::SIGTERM] {
-            let w = signal_write.try_clone().map_err(|e| RunError::Internal(e.to_string()))?;
-            signal_hook::low_level::pipe::register(sig, w).map_err(|e| RunError::Internal(e.to_string()))?;
+            let w = signal_write
+                .try_clone()
+                .map_err(|e| RunError::Internal(e.to_string()))?;
+            signal_hook::low_level::pipe::register(sig, w)
+                .map_err(|e| RunError::Internal(e.to_string()))?;
         }
-        let ringbuf_data = self.map_fds.remove(&manifest.ringbuf_map).ok_or_else(|| RunError::Internal("no ring buffer".into()))?;
-        let mut ringbuf = RingBuf::try_from(Map::RingBuf(ringbuf_data)).map_err(|e| RunError::Internal(e.to_string()))?;
+        let ringbuf_data = self
+            .map_fds
+            .remove(&manifest.ringbuf_map)
+            .ok_or_else(|| RunError::Internal("no ring buffer".into()))?;
+        let mut ringbuf = RingBuf::try_from(Map::RingBuf(ringbuf_data))
+            .map_err(|e| RunError::Internal(e.to_string()))?;
         let mut printer = EventPrinter::new(manifest, self.cpus);
 
         self.run_special(&Attach::Begin)?;
@@ -120,9 +155,12 @@ impl<'c> Session<'c> {
     fn run_special(&mut self, which: &Attach) -> Result<(), RunError> {
         for spec in &self.compiled.manifest.programs {
             if spec.attach.iter().any(|a| a == which) {
-                let Some(Program::RawTracePoint(p)) = self.ebpf.program(&spec.symbol) else { continue };
+                let Some(Program::RawTracePoint(p)) = self.ebpf.program(&spec.symbol) else {
+                    continue;
+                };
                 let fd = p.fd().map_err(|e| RunError::Internal(e.to_string()))?;
-                crate::sys::test_run(fd.as_fd()).map_err(|e| RunError::TestRun(format!("{which:?}"), e))?;
+                crate::sys::test_run(fd.as_fd())
+                    .map_err(|e| RunError::TestRun(format!("{which:?}"), e))?;
             }
         }
         Ok(())
@@ -137,10 +175,15 @@ impl<'c> Session<'c> {
     }
 
     fn report_problems(&self, err: &mut dyn Write) {
-        let Some(fd) = self.fd(&self.compiled.manifest.counters_map) else { return };
+        let Some(fd) = self.fd(&self.compiled.manifest.counters_map) else {
+            return;
+        };
         let lost = maps::counter(fd, counter::LOST_EVENTS, self.cpus);
         if lost > 0 {
-            let _ = writeln!(err, "Lost {lost} events: output could not keep up (the ring buffer was full)");
+            let _ = writeln!(
+                err,
+                "Lost {lost} events: output could not keep up (the ring buffer was full)"
+            );
         }
         let full = maps::counter(fd, counter::MAP_FULL, self.cpus);
         if full > 0 {
@@ -161,7 +204,12 @@ impl<'c> Session<'c> {
     }
 }
 
-fn drain(ringbuf: &mut RingBuf<MapData>, printer: &mut EventPrinter, session: &Session, out: &mut dyn Write) -> Dispatch {
+fn drain(
+    ringbuf: &mut RingBuf<MapData>,
+    printer: &mut EventPrinter,
+    session: &Session,
+    out: &mut dyn Write,
+) -> Dispatch {
     let mut result = Dispatch::Continue;
     while let Some(item) = ringbuf.next() {
         if printer.dispatch(&item, session, out) == Dispatch::Exit {
@@ -174,8 +222,16 @@ fn drain(ringbuf: &mut RingBuf<MapData>, printer: &mut EventPrinter, session: &S
 
 fn wait(ringbuf: &RingBuf<MapData>, signals: &UnixStream, timeout: Duration) {
     let mut fds = [
-        libc::pollfd { fd: ringbuf.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-        libc::pollfd { fd: signals.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+        libc::pollfd {
+            fd: ringbuf.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: signals.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        },
     ];
     // SAFETY: `fds` is a valid array of two pollfd for the call's duration.
     unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout.as_millis() as i32) };

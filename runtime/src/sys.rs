@@ -77,7 +77,11 @@ pub fn update(map: BorrowedFd, key: &[u8], value: &[u8]) -> io::Result<()> {
 }
 
 pub fn delete(map: BorrowedFd, key: &[u8]) -> io::Result<()> {
-    let mut attr = MapElemAttr { map_fd: map.as_raw_fd() as u32, key: key.as_ptr() as u64, ..Default::default() };
+    let mut attr = MapElemAttr {
+        map_fd: map.as_raw_fd() as u32,
+        key: key.as_ptr() as u64,
+        ..Default::default()
+    };
     match bpf(BPF_MAP_DELETE_ELEM, &mut attr) {
         Err(e) if e.raw_os_error() != Some(libc::ENOENT) => Err(e),
         _ => Ok(()),
@@ -110,6 +114,9 @@ pub fn keys(map: BorrowedFd, key_size: usize) -> io::Result<Vec<Vec<u8>>> {
 /// Runs a raw tracepoint program once, on this CPU, in this task: how
 /// BEGIN and END execute in the kernel without attaching anything.
 pub fn test_run(prog: BorrowedFd) -> io::Result<()> {
-    let mut attr = TestRunAttr { prog_fd: prog.as_raw_fd() as u32, ..Default::default() };
+    let mut attr = TestRunAttr {
+        prog_fd: prog.as_raw_fd() as u32,
+        ..Default::default()
+    };
     bpf(BPF_PROG_TEST_RUN, &mut attr).map(drop)
 }

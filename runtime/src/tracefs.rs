@@ -18,10 +18,20 @@ pub fn ensure_mounted() -> Result<PathBuf, String> {
     let fstype = std::ffi::CString::new("tracefs").expect("no NUL");
     let source = std::ffi::CString::new("nodev").expect("no NUL");
     // SAFETY: all pointers are valid NUL-terminated strings for the call.
-    let rc = unsafe { libc::mount(source.as_ptr(), target.as_ptr(), fstype.as_ptr(), 0, std::ptr::null()) };
+    let rc = unsafe {
+        libc::mount(
+            source.as_ptr(),
+            target.as_ptr(),
+            fstype.as_ptr(),
+            0,
+            std::ptr::null(),
+        )
+    };
     if rc != 0 {
         let err = std::io::Error::last_os_error();
-        return Err(format!("tracefs is not mounted and mounting it at {TRACEFS} failed: {err}"));
+        return Err(format!(
+            "tracefs is not mounted and mounting it at {TRACEFS} failed: {err}"
+        ));
     }
     Ok(PathBuf::from(TRACEFS))
 }
@@ -34,7 +44,10 @@ pub struct Tracefs {
 
 impl Tracefs {
     fn root(&self) -> Result<&Path, String> {
-        self.root.get_or_init(ensure_mounted).as_deref().map_err(Clone::clone)
+        self.root
+            .get_or_init(ensure_mounted)
+            .as_deref()
+            .map_err(Clone::clone)
     }
 }
 
@@ -42,15 +55,23 @@ impl KernelInfo for Tracefs {
     fn tracepoints(&self) -> Result<Vec<(String, String)>, String> {
         let events = self.root()?.join("events");
         let mut all = Vec::new();
-        let categories = std::fs::read_dir(&events).map_err(|e| format!("{}: {e}", events.display()))?;
+        let categories =
+            std::fs::read_dir(&events).map_err(|e| format!("{}: {e}", events.display()))?;
         for category in categories.flatten() {
             if !category.path().is_dir() {
                 continue;
             }
             let cat = category.file_name().to_string_lossy().into_owned();
-            for event in std::fs::read_dir(category.path()).into_iter().flatten().flatten() {
+            for event in std::fs::read_dir(category.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
                 if event.path().join("format").is_file() {
-                    all.push((cat.clone(), event.file_name().to_string_lossy().into_owned()));
+                    all.push((
+                        cat.clone(),
+                        event.file_name().to_string_lossy().into_owned(),
+                    ));
                 }
             }
         }
@@ -58,11 +79,20 @@ impl KernelInfo for Tracefs {
         Ok(all)
     }
 
-    fn tracepoint_format(&self, category: &str, event: &str) -> Result<Option<TracepointFormat>, String> {
+    fn tracepoint_format(
+        &self,
+        category: &str,
+        event: &str,
+    ) -> Result<Option<TracepointFormat>, String> {
         if category.contains(['/', '.']) || event.contains(['/', '.']) {
             return Ok(None);
         }
-        let path = self.root()?.join("events").join(category).join(event).join("format");
+        let path = self
+            .root()?
+            .join("events")
+            .join(category)
+            .join(event)
+            .join("format");
         match std::fs::read_to_string(&path) {
             Ok(text) => TracepointFormat::parse(category, &text).map(Some),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),

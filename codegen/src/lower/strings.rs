@@ -67,35 +67,26 @@ pub fn zero(cx: &mut FnCx, off: i16, size: u32) {
             Size::B
         };
         cx.asm.store(step, Reg::R10, off + done as i16, 0);
-        done += step.bytes() as u32;
+        done += step.bytes();
     }
 }
 
 /// Stores a literal, truncated to leave room for the NUL, then zero bytes.
 pub fn store_literal(cx: &mut FnCx, bytes: &[u8], off: i16, size: u32) -> Result<(), LowerError> {
     let mut padded = bytes[..bytes.len().min(size as usize - 1)].to_vec();
-    padded.resize(size.next_multiple_of(4) as usize, 0);
-    for (i, chunk) in padded.chunks(4).enumerate() {
-        if (i * 4) as u32 >= size {
-            break;
-        }
-        let word = i32::from_le_bytes(chunk.try_into().expect("chunks of 4"));
-        let width = if size - (i * 4) as u32 >= 4 {
-            Size::W
+    padded.resize(size as usize, 0);
+    let mut at = 0usize;
+    while at < padded.len() {
+        let dst = off as i32 + at as i32;
+        // Word stores only where the stack slot is word-aligned.
+        if padded.len() - at >= 4 && dst.rem_euclid(4) == 0 {
+            let word = i32::from_le_bytes(padded[at..at + 4].try_into().expect("4 bytes"));
+            cx.asm.store(Size::W, Reg::R10, dst as i16, word);
+            at += 4;
         } else {
-            Size::B
-        };
-        if width == Size::W {
-            cx.asm.store(Size::W, Reg::R10, off + (i * 4) as i16, word);
-        } else {
-            for (j, b) in chunk
-                .iter()
-                .enumerate()
-                .take((size - (i * 4) as u32) as usize)
-            {
-                cx.asm
-                    .store(Size::B, Reg::R10, off + (i * 4 + j) as i16, i32::from(*b));
-            }
+            cx.asm
+                .store(Size::B, Reg::R10, dst as i16, i32::from(padded[at]));
+            at += 1;
         }
     }
     Ok(())
@@ -116,7 +107,7 @@ pub fn copy(cx: &mut FnCx, base: Reg, from: i16, to: i16, len: u32) {
         let step = [Size::DW, Size::W, Size::H, Size::B]
             .into_iter()
             .find(|s| {
-                let n = s.bytes() as u32;
+                let n = s.bytes();
                 len - done >= n
                     && at.rem_euclid(n as i32) == 0
                     && (to as i32 + done as i32).rem_euclid(n as i32) == 0
@@ -124,7 +115,7 @@ pub fn copy(cx: &mut FnCx, base: Reg, from: i16, to: i16, len: u32) {
             .unwrap_or(Size::B);
         cx.asm.load(step, Reg::R0, base, at as i16);
         cx.asm.store(step, Reg::R10, to + done as i16, Reg::R0);
-        done += step.bytes() as u32;
+        done += step.bytes();
     }
 }
 

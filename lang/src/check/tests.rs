@@ -3,8 +3,8 @@
 
 use super::builtins::{Builtins, CallInfo, ProbeScope};
 use super::*;
-use crate::diagnostic::Diagnostic;
 use crate::ast::*;
+use crate::diagnostic::Diagnostic;
 use crate::kernel::KernelInfo;
 use crate::tracepoint::TracepointFormat;
 
