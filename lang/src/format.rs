@@ -385,11 +385,12 @@ mod tests {
             vec![Piece::Literal("a % b\n".to_string())]
         );
         let pieces = parse_format("x=%d, %%y=%s\n").unwrap();
-        assert_eq!(pieces.len(), 4);
+        assert_eq!(pieces.len(), 5);
         assert_eq!(pieces[0], Piece::Literal("x=".to_string()));
         assert!(matches!(&pieces[1], Piece::Spec(s) if s.span == (2..4)));
         assert_eq!(pieces[2], Piece::Literal(", %y=".to_string()));
-        assert!(matches!(&pieces[3], Piece::Spec(s) if s.span == (11..13)));
+        assert!(matches!(&pieces[3], Piece::Spec(s) if s.span == (10..12)));
+        assert_eq!(pieces[4], Piece::Literal("\n".to_string()));
     }
 
     #[test]

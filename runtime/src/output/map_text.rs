@@ -14,7 +14,6 @@
 use super::hist_text::{hist_table, lhist_table};
 use super::sort::{cxx_sort_by, key_bytes_cmp, sort_by_key};
 use rtrace_stdlib::value::{AggValue, MapSnapshot, MapValue, Value};
-use std::cmp::Ordering;
 
 /// A value as `print(value)` shows it, without the newline: integers in
 /// decimal, strings as they are, tuples as `(1, abc)`.
@@ -103,9 +102,6 @@ fn render_hists(map: &MapSnapshot, top: usize, div: u64) -> String {
         };
         out.push_str(&format!("{}: \n{table}\n", entry_name(map, key)));
     }
-    if out.is_empty() {
-        out.push('\n');
-    }
     out
 }
 
@@ -132,7 +128,7 @@ fn render_averages(map: &MapSnapshot, top: usize, div: u64, stats: bool) -> Stri
         let text = if stats {
             format!("count {count}, average {average}, total {total}")
         } else {
-            average.wrapping_div(div as i64).to_string()
+            average.wrapping_div(signed(div)).to_string()
         };
         out.push_str(&format!("{}: {text}\n", entry_name(map, key)));
     }
@@ -163,28 +159,16 @@ fn render_scalars(map: &MapSnapshot, top: usize, div: u64) -> String {
     let mut entries: Vec<_> = map.entries.iter().collect();
     if number(&entries[0].1).is_some() {
         cxx_sort_by(&mut entries, |a, b| number(&a.1) < number(&b.1));
-    } else {
+    } else if map.keyed {
         // Strings and tuples have no order of their own: sort by key.
-        let mut pairs: Vec<(Value, &MapValue)> =
-            entries.iter().map(|(k, v)| (k.clone(), v)).collect();
-        sort_by_key(&mut pairs, map.keyed);
-        let order: Vec<&(Value, MapValue)> = pairs
-            .iter()
-            .map(|(k, _)| {
-                *entries
-                    .iter()
-                    .find(|(key, _)| key == k)
-                    .expect("same entries")
-            })
-            .collect();
-        entries = order;
+        sort_by_key(&mut entries, |(k, _)| k);
     }
     let mut out = String::new();
     for (key, value) in keep_top(&entries, top) {
         let text = match value {
             MapValue::Plain(v) => render_value(&divide(v, div)),
             MapValue::Agg(_) => match number(value) {
-                Some(Number::Signed(n)) => n.wrapping_div(div as i64).to_string(),
+                Some(Number::Signed(n)) => n.wrapping_div(signed(div)).to_string(),
                 Some(Number::Unsigned(n)) => (n / div).to_string(),
                 None => String::new(),
             },
@@ -198,12 +182,18 @@ fn render_scalars(map: &MapSnapshot, top: usize, div: u64) -> String {
 /// truncation towards zero), tuples element-wise, strings stay as they are.
 fn divide(value: &Value, div: u64) -> Value {
     match value {
-        Value::Int(i) => Value::Int(i.wrapping_div(div as i64)),
+        Value::Int(i) => Value::Int(i.wrapping_div(signed(div))),
         Value::UInt(u) => Value::UInt(u / div),
         Value::Str(_) => value.clone(),
         Value::Tuple(parts) => Value::Tuple(parts.iter().map(|p| divide(p, div)).collect()),
     }
 }
 
-#[allow(dead_code)]
-fn _ordering_is_used(_: Ordering) {}
+/// The divisor for signed values (bpftrace's is 32 bits, so it always fits).
+fn signed(div: u64) -> i64 {
+    i64::try_from(div).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+#[path = "map_text_tests.rs"]
+mod tests;

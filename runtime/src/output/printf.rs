@@ -43,7 +43,7 @@ fn push_c_string(out: &mut String, part: &str) {
 }
 
 /// One conversion of one argument.
-pub fn format_arg(spec: &FormatSpec, arg: &Value) -> String {
+fn format_arg(spec: &FormatSpec, arg: &Value) -> String {
     match spec.conversion {
         Conversion::Str | Conversion::Buffer => {
             let text = match arg {
@@ -375,7 +375,7 @@ mod tests {
         assert_eq!(fmt("100%% sure\n", &[]), "100% sure\n");
     }
 
-    /// Flags bpftrace 0.17 does not accept, formatted as C does.
+    /// Flags bpftrace 0.17 does not accept, formatted as glibc does.
     #[test]
     fn c_flags() {
         assert_eq!(fmt("%+d|%+d|% d|", &ints(&[3, -3, 3])), "+3|-3| 3|");
@@ -384,6 +384,7 @@ mod tests {
             "0xff|0XFF|010|0|"
         );
         assert_eq!(fmt("%#08x|%+05d|", &ints(&[255, 42])), "0x0000ff|+0042|");
+        assert_eq!(fmt("%#.0o|%#5o|%#.3o|", &ints(&[0, 8, 8])), "0|  010|010|");
         assert_eq!(fmt("%i", &ints(&[-7])), "-7");
     }
 

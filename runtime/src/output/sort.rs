@@ -32,12 +32,22 @@ pub fn cxx_sort_by<T>(items: &mut Vec<T>, mut less: impl FnMut(&T, &T) -> bool) 
         }
     }
     let mut taken: Vec<Option<T>> = items.drain(..).map(Some).collect();
-    items.extend(order.into_iter().map(|i| taken[i].take().expect("a permutation")));
+    items.extend(
+        order
+            .into_iter()
+            .map(|i| taken[i].take().expect("a permutation")),
+    );
 }
 
 type Less<'a> = dyn FnMut(&usize, &usize) -> bool + 'a;
 
-fn introsort_loop(v: &mut [usize], first: usize, mut last: usize, mut depth: usize, less: &mut Less) {
+fn introsort_loop(
+    v: &mut [usize],
+    first: usize,
+    mut last: usize,
+    mut depth: usize,
+    less: &mut Less,
+) {
     while last - first > THRESHOLD {
         if depth == 0 {
             heap_sort(v, first, last, less);
@@ -56,7 +66,14 @@ fn unguarded_partition_pivot(v: &mut [usize], first: usize, last: usize, less: &
     unguarded_partition(v, first + 1, last, first, less)
 }
 
-fn move_median_to_first(v: &mut [usize], result: usize, a: usize, b: usize, c: usize, less: &mut Less) {
+fn move_median_to_first(
+    v: &mut [usize],
+    result: usize,
+    a: usize,
+    b: usize,
+    c: usize,
+    less: &mut Less,
+) {
     let median = if less(&v[a], &v[b]) {
         if less(&v[b], &v[c]) {
             b
@@ -75,7 +92,13 @@ fn move_median_to_first(v: &mut [usize], result: usize, a: usize, b: usize, c: u
     v.swap(result, median);
 }
 
-fn unguarded_partition(v: &mut [usize], mut first: usize, mut last: usize, pivot: usize, less: &mut Less) -> usize {
+fn unguarded_partition(
+    v: &mut [usize],
+    mut first: usize,
+    mut last: usize,
+    pivot: usize,
+    less: &mut Less,
+) -> usize {
     loop {
         while less(&v[first], &v[pivot]) {
             first += 1;
@@ -152,7 +175,14 @@ fn heap_sort(v: &mut [usize], first: usize, last: usize, less: &mut Less) {
     }
 }
 
-fn adjust_heap(v: &mut [usize], first: usize, mut hole: usize, len: usize, value: usize, less: &mut Less) {
+fn adjust_heap(
+    v: &mut [usize],
+    first: usize,
+    mut hole: usize,
+    len: usize,
+    value: usize,
+    less: &mut Less,
+) {
     let top = hole;
     let mut child = hole;
     while child < (len - 1) / 2 {
@@ -201,29 +231,31 @@ pub fn key_bytes_cmp(a: &Value, b: &Value) -> Ordering {
 /// their own (strings, tuples): a stable sort on each key part from the
 /// last to the first, so the first part decides. Integer parts compare as
 /// unsigned (so `-1` sorts last), strings byte-wise; tuple parts are left
-/// alone.
-pub fn sort_by_key<V>(entries: &mut [(Value, V)], keyed: bool) {
-    if !keyed {
-        return;
-    }
-    let parts = |k: &Value| -> Vec<Value> {
+/// alone. `key` picks an entry's key; a `Tuple` key holds several parts.
+pub fn sort_by_key<T>(entries: &mut [T], key: impl Fn(&T) -> &Value) {
+    let part = |k: &Value, i: usize| -> Option<Value> {
         match k {
-            Value::Tuple(parts) => parts.clone(),
-            other => vec![other.clone()],
+            Value::Tuple(parts) => parts.get(i).cloned(),
+            single if i == 0 => Some(single.clone()),
+            _ => None,
         }
     };
-    let arity = entries.iter().map(|(k, _)| parts(k).len()).max().unwrap_or(0);
+    let arity = entries
+        .iter()
+        .map(|e| match key(e) {
+            Value::Tuple(parts) => parts.len(),
+            _ => 1,
+        })
+        .max()
+        .unwrap_or(0);
     for i in (0..arity).rev() {
-        entries.sort_by(|(a, _), (b, _)| {
-            let (a, b) = (parts(a), parts(b));
-            match (a.get(i), b.get(i)) {
-                (Some(Value::Str(x)), Some(Value::Str(y))) => x.as_bytes().cmp(y.as_bytes()),
-                (Some(x), Some(y)) => match (int_bits(x), int_bits(y)) {
-                    (Some(x), Some(y)) => x.cmp(&y),
-                    _ => Ordering::Equal,
-                },
+        entries.sort_by(|a, b| match (part(key(a), i), part(key(b), i)) {
+            (Some(Value::Str(x)), Some(Value::Str(y))) => x.as_bytes().cmp(y.as_bytes()),
+            (Some(x), Some(y)) => match (int_bits(&x), int_bits(&y)) {
+                (Some(x), Some(y)) => x.cmp(&y),
                 _ => Ordering::Equal,
-            }
+            },
+            _ => Ordering::Equal,
         });
     }
 }
@@ -260,13 +292,13 @@ mod tests {
         );
         assert_eq!(
             sorted_tags(&[
-                3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3, 2, 3, 8, 4, 6, 2, 6, 4, 3, 3, 8,
-                3, 2, 7, 9, 5, 0, 2, 8, 8, 4, 1, 9, 7, 1, 6, 9, 3, 9, 9, 3, 7, 5, 1
+                3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3, 2, 3, 8, 4, 6, 2, 6, 4, 3, 3, 8, 3,
+                2, 7, 9, 5, 0, 2, 8, 8, 4, 1, 9, 7, 1, 6, 9, 3, 9, 9, 3, 7, 5, 1
             ]),
             vec![
                 32, 1, 49, 40, 37, 3, 6, 33, 28, 21, 16, 0, 46, 43, 27, 25, 24, 17, 9, 15, 19, 23,
-                36, 2, 48, 8, 31, 4, 10, 22, 7, 20, 41, 29, 39, 47, 13, 18, 35, 34, 11, 26, 38,
-                30, 42, 44, 45, 12, 14, 5
+                36, 2, 48, 8, 31, 4, 10, 22, 7, 20, 41, 29, 39, 47, 13, 18, 35, 34, 11, 26, 38, 30,
+                42, 44, 45, 12, 14, 5
             ]
         );
     }
@@ -303,11 +335,21 @@ mod tests {
 
     #[test]
     fn key_bytes_order_is_little_endian() {
-        let mut keys = vec![Value::Int(1), Value::Int(256), Value::Int(-1), Value::Int(2)];
+        let mut keys = vec![
+            Value::Int(1),
+            Value::Int(256),
+            Value::Int(-1),
+            Value::Int(2),
+        ];
         keys.sort_by(key_bytes_cmp);
         assert_eq!(
             keys,
-            vec![Value::Int(256), Value::Int(1), Value::Int(2), Value::Int(-1)]
+            vec![
+                Value::Int(256),
+                Value::Int(1),
+                Value::Int(2),
+                Value::Int(-1)
+            ]
         );
         let mut keys = vec![
             Value::Str("b".into()),
@@ -334,7 +376,7 @@ mod tests {
             (key(-1, "a"), 2),
             (key(1, "a"), 3),
         ];
-        sort_by_key(&mut entries, true);
+        sort_by_key(&mut entries, |(k, _)| k);
         let tags: Vec<_> = entries.iter().map(|(_, t)| *t).collect();
         assert_eq!(tags, vec![3, 1, 0, 2]);
     }
