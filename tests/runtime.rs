@@ -7,6 +7,7 @@
 //!   example `bpftrace`, to check that the expectations are bpftrace's).
 //! - `RTRACE_WORKLOAD`: a prebuilt `rtrace-workload` instead of building it.
 //! - `RTRACE_TEST_FILTER`: only cases whose `topic::name` contains it.
+//! - `RTRACE_TEST_PENDING=1`: run the cases marked PENDING too.
 //!
 //! Tracing needs root: without it every case is reported as ignored.
 
@@ -35,6 +36,8 @@ const KILL_GRACE: Duration = Duration::from_secs(5);
 /// in case a leftover process holds them open.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
 const POLL: Duration = Duration::from_millis(10);
+/// Lines kept per stream: a runaway tracer must not exhaust memory.
+const MAX_LINES: usize = 100_000;
 
 // ---------------------------------------------------------------------------
 // The case format
@@ -203,29 +206,32 @@ fn apply(case: &mut Case, key: &str, value: String) -> Result<(), String> {
             Ok(())
         }
     };
-    let check = |stream, pattern, present| {
-        let (key, pattern) = match pattern {
-            Pattern::Regex(re) => {
-                // Placeholders are filled in at run time; validate the
-                // expression with them standing in as plain words.
-                let probe = fill_check_placeholders(&re, &Placeholders::default(), true);
-                Regex::new(&probe).map_err(|e| format!("{key}: {e}"))?;
-                (key, Pattern::Regex(re))
+    if let Some(&(key, stream, kind, present)) = CHECK_KEYS.iter().find(|c| c.0 == key) {
+        let pattern = match kind {
+            Kind::Line => Pattern::Line(value),
+            Kind::Regex => {
+                // Placeholders are filled in at run time; meanwhile check the
+                // expression with stand-ins.
+                let sample = fill_check_placeholders(&value, &Placeholders::default(), true);
+                Regex::new(&sample).map_err(|e| format!("{key}: {e}"))?;
+                Pattern::Regex(value)
             }
-            other => (key, other),
+            Kind::Block => {
+                let lines: Vec<String> = value.lines().map(|l| l.trim_end().to_string()).collect();
+                if lines.is_empty() {
+                    return Err(format!("{key}: a block needs at least one line"));
+                }
+                Pattern::Block(lines)
+            }
         };
-        let key: &'static str = CHECK_KEYS
-            .iter()
-            .find(|k| **k == key)
-            .expect("key is a check key");
-        Ok::<Check, String>(Check {
+        case.checks.push(Check {
             key,
             stream,
             pattern,
             present,
-        })
-    };
-    use Stream::{Stderr, Stdout};
+        });
+        return Ok(());
+    }
     match key {
         "PROG" => {
             once(case.program.is_some())?;
@@ -269,54 +275,37 @@ fn apply(case: &mut Case, key: &str, value: String) -> Result<(), String> {
         }
         "REQUIRES" => case.requires.push(value),
         "PENDING" => case.pending = Some(value),
-        "EXPECT" => case.checks.push(check(Stdout, Pattern::Line(value), true)?),
-        "EXPECT_REGEX" => case
-            .checks
-            .push(check(Stdout, Pattern::Regex(value), true)?),
-        "EXPECT_NONE" => case
-            .checks
-            .push(check(Stdout, Pattern::Line(value), false)?),
-        "EXPECT_NONE_REGEX" => case
-            .checks
-            .push(check(Stdout, Pattern::Regex(value), false)?),
-        "EXPECT_BLOCK" => case.checks.push(check(Stdout, block(&value)?, true)?),
-        "EXPECT_STDERR" => case.checks.push(check(Stderr, Pattern::Line(value), true)?),
-        "EXPECT_STDERR_REGEX" => case
-            .checks
-            .push(check(Stderr, Pattern::Regex(value), true)?),
-        "EXPECT_STDERR_NONE" => case
-            .checks
-            .push(check(Stderr, Pattern::Line(value), false)?),
-        "EXPECT_STDERR_NONE_REGEX" => {
-            case.checks
-                .push(check(Stderr, Pattern::Regex(value), false)?)
-        }
-        "EXPECT_STDERR_BLOCK" => case.checks.push(check(Stderr, block(&value)?, true)?),
         other => return Err(format!("unknown key {other:?}")),
     }
     Ok(())
 }
 
-const CHECK_KEYS: &[&str] = &[
-    "EXPECT",
-    "EXPECT_REGEX",
-    "EXPECT_NONE",
-    "EXPECT_NONE_REGEX",
-    "EXPECT_BLOCK",
-    "EXPECT_STDERR",
-    "EXPECT_STDERR_REGEX",
-    "EXPECT_STDERR_NONE",
-    "EXPECT_STDERR_NONE_REGEX",
-    "EXPECT_STDERR_BLOCK",
-];
-
-fn block(value: &str) -> Result<Pattern, String> {
-    let lines: Vec<String> = value.lines().map(|l| l.trim_end().to_string()).collect();
-    if lines.is_empty() {
-        return Err("a block needs at least one line".into());
-    }
-    Ok(Pattern::Block(lines))
+#[derive(Clone, Copy)]
+enum Kind {
+    Line,
+    Regex,
+    Block,
 }
+
+/// The expectation keys: the stream they look at, how they match, and
+/// whether a match is wanted (`false` for the `_NONE` keys).
+const CHECK_KEYS: &[(&str, Stream, Kind, bool)] = &[
+    ("EXPECT", Stream::Stdout, Kind::Line, true),
+    ("EXPECT_REGEX", Stream::Stdout, Kind::Regex, true),
+    ("EXPECT_NONE", Stream::Stdout, Kind::Line, false),
+    ("EXPECT_NONE_REGEX", Stream::Stdout, Kind::Regex, false),
+    ("EXPECT_BLOCK", Stream::Stdout, Kind::Block, true),
+    ("EXPECT_STDERR", Stream::Stderr, Kind::Line, true),
+    ("EXPECT_STDERR_REGEX", Stream::Stderr, Kind::Regex, true),
+    ("EXPECT_STDERR_NONE", Stream::Stderr, Kind::Line, false),
+    (
+        "EXPECT_STDERR_NONE_REGEX",
+        Stream::Stderr,
+        Kind::Regex,
+        false,
+    ),
+    ("EXPECT_STDERR_BLOCK", Stream::Stderr, Kind::Block, true),
+];
 
 fn finish(case: Case) -> Result<Case, String> {
     let name = &case.id;
@@ -450,6 +439,9 @@ fn fill_check_placeholders(text: &str, p: &Placeholders, regex: bool) -> String 
 struct Env {
     rtrace: String,
     workload: Result<String, String>,
+    /// `RTRACE_TEST_PENDING=1`: run PENDING cases too, to see which gaps
+    /// have closed.
+    run_pending: bool,
 }
 
 struct Outcome {
@@ -473,7 +465,7 @@ fn run_case(case: &Case, env: &Env) -> Result<Completion, Failed> {
         rtrace_pid: None,
         after_pid: None,
     };
-    if let Some(reason) = &case.pending {
+    if let (Some(reason), false) = (&case.pending, env.run_pending) {
         return Ok(Completion::ignored_with(format!("pending: {reason}")));
     }
     for requirement in &case.requires {
@@ -625,23 +617,30 @@ fn execute(
     let mut after_done: Option<Instant> = None;
     let mut signalled = false;
     let mut timed_out: Option<Instant> = None;
+    let mut killed = false;
     let mut status = None;
 
     while status.is_none() {
-        // Collect what the tracer printed so far.
-        while let Ok((stream, line)) = rx.recv_timeout(POLL) {
-            match (stream, line) {
-                (_, None) => open_streams -= 1,
-                (Stream::Stdout, Some(line)) => {
+        // Collect what the tracer prints for one poll period: bounded in
+        // time, so that a tracer printing without pause is still signalled.
+        let poll_end = Instant::now() + POLL;
+        loop {
+            let left = poll_end.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok((_, None)) => open_streams -= 1,
+                Ok((Stream::Stdout, Some(line))) => {
                     if attached.is_none() && is_attach_line(&line) {
                         attached = Some(Instant::now());
                     }
-                    stdout.push(line);
+                    keep(&mut stdout, line);
                 }
-                (Stream::Stderr, Some(line)) => stderr.push(line),
-            }
-            if open_streams == 0 {
-                break;
+                Ok((Stream::Stderr, Some(line))) => keep(&mut stderr, line),
+                Err(mpsc::RecvTimeoutError::Timeout) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    // Both pipes closed but the tracer still runs.
+                    std::thread::sleep(left);
+                    break;
+                }
             }
         }
         let now = Instant::now();
@@ -672,10 +671,11 @@ fn execute(
                     if let Some(mut err) = workload.stderr.take() {
                         let _ = err.read_to_string(&mut message);
                     }
+                    // The first line says what went wrong; a usage text may follow.
                     notes.push(format!(
                         "AFTER command failed ({}): {}",
                         describe(code),
-                        message.trim()
+                        message.lines().next().unwrap_or("").trim()
                     ));
                 }
                 after = None;
@@ -706,12 +706,13 @@ fn execute(
                 signal_group(child.id(), libc::SIGINT);
                 timed_out = Some(now);
             }
-            Some(at) if now >= at + KILL_GRACE => {
+            Some(at) if now >= at + KILL_GRACE && !killed => {
                 notes.push(format!(
                     "still running {}s after SIGINT: killed",
                     KILL_GRACE.as_secs()
                 ));
                 signal_group(child.id(), libc::SIGKILL);
+                killed = true;
             }
             _ => {}
         }
@@ -720,7 +721,10 @@ fn execute(
     }
 
     if case.after.is_some() && !after_started {
-        notes.push("the tracer exited before printing its Attaching line: AFTER never ran".into());
+        notes.push(
+            "the tracer exited before the AFTER command started (no Attaching line, or too early)"
+                .into(),
+        );
     }
     // Whatever the tracer left behind goes, then the pipes close.
     drop(after);
@@ -730,12 +734,17 @@ fn execute(
         let left = drain_deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok((_, None)) => open_streams -= 1,
-            Ok((Stream::Stdout, Some(line))) => stdout.push(line),
-            Ok((Stream::Stderr, Some(line))) => stderr.push(line),
+            Ok((Stream::Stdout, Some(line))) => keep(&mut stdout, line),
+            Ok((Stream::Stderr, Some(line))) => keep(&mut stderr, line),
             Err(_) => {
                 notes.push("output pipes still open after the tracer exited".into());
                 break;
             }
+        }
+    }
+    for (name, lines) in [("stdout", &stdout), ("stderr", &stderr)] {
+        if lines.len() >= MAX_LINES {
+            notes.push(format!("{name} cut at {MAX_LINES} lines"));
         }
     }
     if timed_out.is_some() {
@@ -750,6 +759,12 @@ fn execute(
         placeholders: placeholders.clone(),
         command: shown,
     })
+}
+
+fn keep(lines: &mut Vec<String>, line: String) {
+    if lines.len() < MAX_LINES {
+        lines.push(line);
+    }
 }
 
 fn describe(status: ExitStatus) -> String {
@@ -792,7 +807,7 @@ fn evaluate(case: &Case, outcome: &Outcome) -> Vec<String> {
         let (found, shown) = match &check.pattern {
             Pattern::Line(text) => {
                 let text = fill_check_placeholders(text.trim_end(), p, false);
-                (lines.iter().any(|l| *l == text), text)
+                (lines.contains(&text), text)
             }
             Pattern::Regex(re) => {
                 let re = fill_check_placeholders(re, p, true);
@@ -957,6 +972,7 @@ fn main() {
             rtrace: std::env::var("RTRACE_BIN")
                 .unwrap_or_else(|_| env!("CARGO_BIN_EXE_rtrace").to_string()),
             workload: workload_binary(),
+            run_pending: std::env::var_os("RTRACE_TEST_PENDING").is_some_and(|v| v == "1"),
         }))
     } else {
         None
