@@ -20,7 +20,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
@@ -438,7 +438,9 @@ fn fill_check_placeholders(text: &str, p: &Placeholders, regex: bool) -> String 
 
 struct Env {
     rtrace: String,
-    workload: Result<String, String>,
+    /// Built when the first case runs, so that listing or filtering
+    /// everything out costs no build.
+    workload: OnceLock<Result<String, String>>,
     /// `RTRACE_TEST_PENDING=1`: run PENDING cases too, to see which gaps
     /// have closed.
     run_pending: bool,
@@ -454,8 +456,12 @@ struct Outcome {
 }
 
 fn run_case(case: &Case, env: &Env) -> Result<Completion, Failed> {
+    if let (Some(reason), false) = (&case.pending, env.run_pending) {
+        return Ok(Completion::ignored_with(format!("pending: {reason}")));
+    }
     let workload = env
         .workload
+        .get_or_init(workload_binary)
         .clone()
         .map_err(|e| Failed::from(format!("the workload binary is not available: {e}")))?;
     let mut placeholders = Placeholders {
@@ -465,9 +471,6 @@ fn run_case(case: &Case, env: &Env) -> Result<Completion, Failed> {
         rtrace_pid: None,
         after_pid: None,
     };
-    if let (Some(reason), false) = (&case.pending, env.run_pending) {
-        return Ok(Completion::ignored_with(format!("pending: {reason}")));
-    }
     for requirement in &case.requires {
         let command = fill_command_placeholders(requirement, &placeholders, true);
         let ok = Command::new("sh")
@@ -557,6 +560,9 @@ impl Drop for GroupGuard {
     }
 }
 
+/// Sends each line of `reader` to `tx`, then `None` at the end. Past
+/// MAX_LINES lines the rest is read and dropped, so that a runaway tracer
+/// neither blocks on a full pipe nor fills memory.
 fn read_lines(
     reader: impl Read + Send + 'static,
     stream: Stream,
@@ -565,16 +571,19 @@ fn read_lines(
     std::thread::spawn(move || {
         let mut reader = BufReader::new(reader);
         let mut buffer = Vec::new();
+        let mut sent = 0;
         loop {
             buffer.clear();
             match reader.read_until(b'\n', &mut buffer) {
                 Ok(0) | Err(_) => break,
+                Ok(_) if sent >= MAX_LINES => {}
                 Ok(_) => {
                     let line = String::from_utf8_lossy(&buffer);
                     let line = line.strip_suffix('\n').unwrap_or(&line);
                     if tx.send((stream, Some(line.to_string()))).is_err() {
                         return;
                     }
+                    sent += 1;
                 }
             }
         }
@@ -632,9 +641,9 @@ fn execute(
                     if attached.is_none() && is_attach_line(&line) {
                         attached = Some(Instant::now());
                     }
-                    keep(&mut stdout, line);
+                    stdout.push(line);
                 }
-                Ok((Stream::Stderr, Some(line))) => keep(&mut stderr, line),
+                Ok((Stream::Stderr, Some(line))) => stderr.push(line),
                 Err(mpsc::RecvTimeoutError::Timeout) => break,
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     // Both pipes closed but the tracer still runs.
@@ -734,8 +743,8 @@ fn execute(
         let left = drain_deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok((_, None)) => open_streams -= 1,
-            Ok((Stream::Stdout, Some(line))) => keep(&mut stdout, line),
-            Ok((Stream::Stderr, Some(line))) => keep(&mut stderr, line),
+            Ok((Stream::Stdout, Some(line))) => stdout.push(line),
+            Ok((Stream::Stderr, Some(line))) => stderr.push(line),
             Err(_) => {
                 notes.push("output pipes still open after the tracer exited".into());
                 break;
@@ -744,7 +753,7 @@ fn execute(
     }
     for (name, lines) in [("stdout", &stdout), ("stderr", &stderr)] {
         if lines.len() >= MAX_LINES {
-            notes.push(format!("{name} cut at {MAX_LINES} lines"));
+            notes.push(format!("{name} cut at {MAX_LINES} lines, the rest dropped"));
         }
     }
     if timed_out.is_some() {
@@ -759,12 +768,6 @@ fn execute(
         placeholders: placeholders.clone(),
         command: shown,
     })
-}
-
-fn keep(lines: &mut Vec<String>, line: String) {
-    if lines.len() < MAX_LINES {
-        lines.push(line);
-    }
 }
 
 fn describe(status: ExitStatus) -> String {
@@ -971,7 +974,7 @@ fn main() {
         Some(Arc::new(Env {
             rtrace: std::env::var("RTRACE_BIN")
                 .unwrap_or_else(|_| env!("CARGO_BIN_EXE_rtrace").to_string()),
-            workload: workload_binary(),
+            workload: OnceLock::new(),
             run_pending: std::env::var_os("RTRACE_TEST_PENDING").is_some_and(|v| v == "1"),
         }))
     } else {
