@@ -88,13 +88,12 @@ pub fn branch_if_zero(
 ) -> Result<(), LowerError> {
     let c = eval(cx, cond)?;
     cx.release(c);
-    match c {
-        Operand::Imm(0) => cx.asm.goto(target),
-        Operand::Imm(_) => {}
-        _ => {
-            let r = cx.to_reg(c, Reg::R0);
-            cx.asm.jump(JmpOp::Eq, r, 0, target);
-        }
+    // A constant condition still gets a conditional jump: an unconditional
+    // one would leave the skipped code unreachable, which the verifier
+    // rejects; with a compare it simply prunes the dead path.
+    if c != Operand::Imm(1) {
+        let r = cx.to_reg(c, Reg::R0);
+        cx.asm.jump(JmpOp::Eq, r, 0, target);
     }
     Ok(())
 }
