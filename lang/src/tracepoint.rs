@@ -102,7 +102,9 @@ fn parse_field(text: &str, user_pointers: bool) -> Option<Field> {
 }
 
 fn classify(decl: &str, size: u32, signed: bool, user: bool) -> Option<(String, FieldKind)> {
-    let data_loc = decl.starts_with("__data_loc");
+    if let Some(rest) = decl.strip_prefix("__data_loc") {
+        return Some(classify_data_loc(rest));
+    }
     let (head, array) = match decl.find('[') {
         Some(i) => (&decl[..i], true),
         None => (decl, false),
@@ -114,13 +116,7 @@ fn classify(decl: &str, size: u32, signed: bool, user: bool) -> Option<(String, 
         .to_string();
     let base = head[..head.len() - name.len()].trim();
     let is_char = base.ends_with("char") && !base.contains('*');
-    let kind = if data_loc {
-        if decl.contains("char[]") {
-            FieldKind::DataLocString
-        } else {
-            FieldKind::Unsupported
-        }
-    } else if array {
+    let kind = if array {
         if is_char {
             FieldKind::InlineString
         } else {
@@ -137,6 +133,24 @@ fn classify(decl: &str, size: u32, signed: bool, user: bool) -> Option<(String, 
         FieldKind::Unsupported
     };
     Some((name, kind))
+}
+
+/// `__data_loc TYPE[] NAME`: the array brackets belong to the type, so the
+/// name is the last word (`__data_loc char[] filename`, and older kernels'
+/// `__data_loc char [] filename`).
+fn classify_data_loc(rest: &str) -> (String, FieldKind) {
+    let rest = rest.trim();
+    let (base, name) = match rest.rsplit_once(char::is_whitespace) {
+        Some((base, name)) => (base.trim(), name),
+        None => ("", rest),
+    };
+    let element: String = base.chars().filter(|c| !c.is_whitespace()).collect();
+    let kind = if element == "char[]" {
+        FieldKind::DataLocString
+    } else {
+        FieldKind::Unsupported
+    };
+    (name.to_string(), kind)
 }
 
 #[cfg(test)]
@@ -177,8 +191,20 @@ mod tests {
         let format = TracepointFormat::parse("sched", text).unwrap();
         assert_eq!(format.fields[0].kind, FieldKind::InlineString);
         assert_eq!(format.fields[0].value_type(), Some(Type::Str(17)));
+        assert_eq!(format.fields[1].name, "filename");
         assert_eq!(format.fields[1].kind, FieldKind::DataLocString);
         assert_eq!(format.fields[2].name, "args");
         assert_eq!(format.fields[2].kind, FieldKind::Unsupported);
+    }
+
+    #[test]
+    fn data_loc_names_follow_the_brackets() {
+        let text = "\tfield:__data_loc char [] name;\toffset:8;\tsize:4;\tsigned:0;\n\
+            \tfield:__data_loc u8[] buf;\toffset:12;\tsize:4;\tsigned:0;\n";
+        let format = TracepointFormat::parse("x", text).unwrap();
+        assert_eq!(format.fields[0].name, "name");
+        assert_eq!(format.fields[0].kind, FieldKind::DataLocString);
+        assert_eq!(format.fields[1].name, "buf");
+        assert_eq!(format.fields[1].kind, FieldKind::Unsupported);
     }
 }

@@ -94,7 +94,10 @@ impl<'m> EventPrinter<'m> {
             Ok(snapshot) if !snapshot.entries.is_empty() => {
                 let _ = out.write_all(output::render_map(&snapshot, top, div).as_bytes());
             }
-            Ok(_) => {}
+            // bpftrace prints an empty map as an empty line.
+            Ok(_) => {
+                let _ = out.write_all(b"\n");
+            }
             Err(e) => {
                 let _ = writeln!(out, "cannot read {}: {e}", spec.name);
             }

@@ -166,7 +166,9 @@ impl<'c> Session<'c> {
         Ok(())
     }
 
+    /// The maps at exit, after two empty lines as bpftrace prints them.
     fn print_maps(&self, printer: &EventPrinter, out: &mut dyn Write) {
+        let _ = out.write_all(b"\n\n");
         let mut specs: Vec<_> = self.compiled.manifest.maps.iter().collect();
         specs.sort_by(|a, b| a.name.cmp(&b.name));
         for spec in specs {

@@ -256,6 +256,8 @@ impl Builtin for Exit {
     fn emit(&self, cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {
         let id = events::event_id(cx, expr.id, || Event::Exit);
         events::output_id_only(cx, id)?;
+        // Like bpftrace: the rest of the probe does not run.
+        cx.leave_probe();
         Ok(Operand::Imm(0))
     }
 }

@@ -10,7 +10,7 @@
 
 use super::builtins::BuiltinEmit;
 use super::{LowerError, ProgramTables};
-use crate::asm::{Asm, Reg, Size, Src};
+use crate::asm::{Asm, Label, Reg, Size, Src};
 use crate::frame::Frame;
 use rtrace_lang::ast::{Expr, ExprId, Span};
 use rtrace_lang::check::{Checked, CheckedAttach};
@@ -51,6 +51,12 @@ pub struct FnCx<'a> {
     pub span: Span,
     /// A stack word reserved for the key of the counters map.
     pub counter_key: i16,
+    /// Where the probe returns: `r0 = 0; exit`.
+    pub return_label: Label,
+    /// Set when the code just emitted left the probe (`exit()`), so the
+    /// statements after it are never emitted: the verifier rejects
+    /// unreachable instructions.
+    left_probe: bool,
 }
 
 impl<'a> FnCx<'a> {
@@ -62,8 +68,10 @@ impl<'a> FnCx<'a> {
         params: &'a [String],
         start_ns: u64,
     ) -> FnCx<'a> {
+        let mut asm = Asm::new();
+        let return_label = asm.label();
         FnCx {
-            asm: Asm::new(),
+            asm,
             frame: Frame::new(),
             checked,
             attach,
@@ -75,7 +83,20 @@ impl<'a> FnCx<'a> {
             vars: HashMap::new(),
             span: Span::default(),
             counter_key: 0,
+            return_label,
+            left_probe: false,
         }
+    }
+
+    /// Jumps to the end of the probe; what follows in the block is dead.
+    pub fn leave_probe(&mut self) {
+        self.asm.goto(self.return_label);
+        self.left_probe = true;
+    }
+
+    /// Whether the statement just emitted left the probe (and resets it).
+    pub fn take_left_probe(&mut self) -> bool {
+        std::mem::take(&mut self.left_probe)
     }
 
     pub fn type_of(&self, expr: &Expr) -> Type {

@@ -31,11 +31,9 @@ fn eval_inner(cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {
     match &expr.kind {
         ExprKind::Int(v) => Ok(Operand::Imm(*v as i64)),
         ExprKind::Positional(n) => {
-            let text = cx
-                .params
-                .get(*n as usize - 1)
-                .ok_or_else(|| cx.internal("missing positional parameter"))?;
-            Ok(Operand::Imm(parse_int(text).unwrap_or(0)))
+            // A parameter that was not given reads as 0, as in bpftrace.
+            let value = cx.params.get(*n as usize - 1).and_then(|text| parse_int(text));
+            Ok(Operand::Imm(value.unwrap_or(0)))
         }
         ExprKind::PositionalCount => Ok(Operand::Imm(cx.params.len() as i64)),
         ExprKind::Var(name) => {
@@ -88,13 +86,11 @@ pub fn branch_if_zero(
 ) -> Result<(), LowerError> {
     let c = eval(cx, cond)?;
     cx.release(c);
-    // A constant condition still gets a conditional jump: an unconditional
-    // one would leave the skipped code unreachable, which the verifier
-    // rejects; with a compare it simply prunes the dead path.
-    if c != Operand::Imm(1) {
-        let r = cx.to_reg(c, Reg::R0);
-        cx.asm.jump(JmpOp::Eq, r, 0, target);
-    }
+    // A constant condition still gets a conditional jump: without it (or
+    // with an unconditional one) the skipped code would be unreachable,
+    // which the verifier rejects; with a compare it prunes the dead path.
+    let r = cx.to_reg(c, Reg::R0);
+    cx.asm.jump(JmpOp::Eq, r, 0, target);
     Ok(())
 }
 

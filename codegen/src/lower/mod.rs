@@ -256,7 +256,7 @@ fn emit_program(
         };
         cx.vars.insert(name.clone(), slot);
     }
-    let exit = cx.asm.label();
+    let exit = cx.return_label;
     if let Some(predicate) = &probe.predicate {
         let mark = cx.frame.mark();
         expr::branch_if_zero(cx, predicate, exit)?;

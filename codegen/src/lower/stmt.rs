@@ -5,14 +5,25 @@ use super::{expr, maps, strings, LowerError};
 use crate::asm::Reg;
 use rtrace_lang::ast::{Block, ExprKind, Stmt, StmtKind};
 
-pub fn block(cx: &mut FnCx, block: &Block) -> Result<(), LowerError> {
-    for s in &block.stmts {
-        stmt(cx, s)?;
-    }
-    Ok(())
+/// Whether control can reach the end of a block or statement.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Flow {
+    Continues,
+    /// Every path left the probe (`exit()`): nothing after it is emitted,
+    /// since the verifier rejects unreachable instructions.
+    LeftProbe,
 }
 
-fn stmt(cx: &mut FnCx, stmt: &Stmt) -> Result<(), LowerError> {
+pub fn block(cx: &mut FnCx, block: &Block) -> Result<Flow, LowerError> {
+    for s in &block.stmts {
+        if stmt(cx, s)? == Flow::LeftProbe {
+            return Ok(Flow::LeftProbe);
+        }
+    }
+    Ok(Flow::Continues)
+}
+
+fn stmt(cx: &mut FnCx, stmt: &Stmt) -> Result<Flow, LowerError> {
     cx.span = stmt.span;
     cx.asm.set_origin(stmt.span.start);
     // Temporaries of a statement die with it.
@@ -57,17 +68,28 @@ fn stmt(cx: &mut FnCx, stmt: &Stmt) -> Result<(), LowerError> {
             let (else_label, end) = (cx.asm.label(), cx.asm.label());
             expr::branch_if_zero(cx, cond, else_label)?;
             cx.frame.release(mark);
-            block(cx, then)?;
+            let then_flow = block(cx, then)?;
+            let mut flow = Flow::Continues;
             if let Some(otherwise) = otherwise {
-                cx.asm.goto(end);
+                if then_flow == Flow::Continues {
+                    cx.asm.goto(end);
+                }
                 cx.asm.bind(else_label);
-                block(cx, otherwise)?;
+                if block(cx, otherwise)? == Flow::LeftProbe && then_flow == Flow::LeftProbe {
+                    flow = Flow::LeftProbe;
+                }
             } else {
                 cx.asm.bind(else_label);
             }
             cx.asm.bind(end);
+            cx.frame.release(mark);
+            return Ok(flow);
         }
     }
     cx.frame.release(mark);
-    Ok(())
+    Ok(if cx.take_left_probe() {
+        Flow::LeftProbe
+    } else {
+        Flow::Continues
+    })
 }

@@ -445,14 +445,9 @@ fn check_expr_kind(expr: &Expr, cx: &mut ProbeCx, state: &mut State) -> Type {
         ExprKind::Positional(n) => match cx.env.params.get(*n as usize - 1) {
             Some(p) if parse_int(p).is_some() => Type::I64,
             Some(p) => Type::Str(p.len() as u32 + 1),
-            None => {
-                state.diagnostics.push(
-                    Diagnostic::error(expr.span, format!("positional parameter ${n} is not set"))
-                        .with_label(format!("{} parameter(s) given", cx.env.params.len()))
-                        .with_hint("pass it after the program: rtrace -e '...' ARG1 ARG2"),
-                );
-                Type::I64
-            }
+            // As in bpftrace, a parameter that was not given reads as 0
+            // (and `str($N)` of it as an empty string).
+            None => Type::I64,
         },
         ExprKind::PositionalCount => Type::I64,
         ExprKind::Map { name, keys } => check_map_read(expr, name, keys, cx, state),
