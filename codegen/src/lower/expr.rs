@@ -32,7 +32,10 @@ fn eval_inner(cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {
         ExprKind::Int(v) => Ok(Operand::Imm(*v as i64)),
         ExprKind::Positional(n) => {
             // A parameter that was not given reads as 0, as in bpftrace.
-            let value = cx.params.get(*n as usize - 1).and_then(|text| parse_int(text));
+            let value = cx
+                .params
+                .get(*n as usize - 1)
+                .and_then(|text| parse_int(text));
             Ok(Operand::Imm(value.unwrap_or(0)))
         }
         ExprKind::PositionalCount => Ok(Operand::Imm(cx.params.len() as i64)),

@@ -1,0 +1,140 @@
+//! Golden tests of the emitted bytecode: each `tests/golden/NAME.rt` is
+//! compiled with the tracepoint formats in `tests/golden/formats/` (copies
+//! from a 6.18 kernel, so no kernel is needed) and its `-v` listing must
+//! equal `tests/golden/NAME.listing`.
+//!
+//! A change in code generation shows up here as a readable diff of the
+//! instructions. When the change is intended, regenerate the files with
+//! `RTRACE_BLESS=1 cargo test --test golden` and review the diff.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rtrace_codegen::lower::{lower, LowerOptions};
+use rtrace_lang::check::{check, CheckEnv};
+use rtrace_lang::kernel::KernelInfo;
+use rtrace_lang::tracepoint::TracepointFormat;
+use rtrace_stdlib::Stdlib;
+
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
+
+/// Tracepoints from the saved format files.
+struct SavedFormats(PathBuf);
+
+impl KernelInfo for SavedFormats {
+    fn tracepoints(&self) -> Result<Vec<(String, String)>, String> {
+        let mut all = Vec::new();
+        for category in fs::read_dir(&self.0).map_err(|e| e.to_string())? {
+            let category = category.map_err(|e| e.to_string())?;
+            for event in fs::read_dir(category.path()).map_err(|e| e.to_string())? {
+                let event = event.map_err(|e| e.to_string())?;
+                all.push((
+                    category.file_name().to_string_lossy().into_owned(),
+                    event.file_name().to_string_lossy().into_owned(),
+                ));
+            }
+        }
+        all.sort();
+        Ok(all)
+    }
+
+    fn tracepoint_format(
+        &self,
+        category: &str,
+        event: &str,
+    ) -> Result<Option<TracepointFormat>, String> {
+        match fs::read_to_string(self.0.join(category).join(event)) {
+            Ok(text) => TracepointFormat::parse(category, &text).map(Some),
+            Err(_) => Ok(None),
+        }
+    }
+}
+
+/// The `-v` listing of a program, with the parameters `ARGS` lines give.
+fn listing(source: &str) -> String {
+    let params: Vec<String> = source
+        .lines()
+        .filter_map(|l| l.strip_prefix("// ARGS "))
+        .flat_map(|l| l.split_whitespace().map(String::from))
+        .collect();
+    let program = rtrace_lang::parse(source).unwrap_or_else(|d| panic!("parse: {d:?}"));
+    let kernel = SavedFormats(Path::new(GOLDEN).join("formats"));
+    let env = CheckEnv {
+        kernel: &kernel,
+        builtins: &Stdlib,
+        params: &params,
+    };
+    let checked = check(&program, &env).unwrap_or_else(|d| panic!("check: {d:?}"));
+    let options = LowerOptions {
+        params: &params,
+        start_ns: 0,
+    };
+    let compiled = lower(&program, &checked, &Stdlib, &options).expect("lower");
+    let names: Vec<&str> = compiled.map_names.iter().map(String::as_str).collect();
+    let mut out = String::new();
+    for (spec, code) in compiled.manifest.programs.iter().zip(&compiled.code) {
+        let attached: Vec<String> = spec.attach.iter().map(|a| a.name()).collect();
+        out.push_str(&format!(
+            "{} ({}) <{}>:\n",
+            spec.symbol,
+            spec.section,
+            attached.join(", ")
+        ));
+        out.push_str(&code.listing(&names));
+    }
+    out
+}
+
+#[test]
+fn emitted_listings_match_the_golden_files() {
+    let bless = std::env::var_os("RTRACE_BLESS").is_some_and(|v| v == "1");
+    let mut sources: Vec<PathBuf> = fs::read_dir(GOLDEN)
+        .expect("tests/golden")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rt"))
+        .collect();
+    sources.sort();
+    assert!(sources.len() >= 10, "golden programs missing");
+    let mut mismatches = Vec::new();
+    for path in &sources {
+        let source = fs::read_to_string(path).expect("read program");
+        let actual = listing(&source);
+        let expected_path = path.with_extension("listing");
+        if bless {
+            fs::write(&expected_path, &actual).expect("write listing");
+            continue;
+        }
+        let expected = fs::read_to_string(&expected_path).unwrap_or_default();
+        if expected != actual {
+            mismatches.push(format!(
+                "{}:\n{}",
+                path.display(),
+                line_diff(&expected, &actual)
+            ));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "emitted code differs from the golden listings \
+         (RTRACE_BLESS=1 cargo test --test golden regenerates them):\n\n{}",
+        mismatches.join("\n")
+    );
+}
+
+/// The first differing lines, enough to see what changed.
+fn line_diff(expected: &str, actual: &str) -> String {
+    let (e, a): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
+    let first = e
+        .iter()
+        .zip(&a)
+        .position(|(x, y)| x != y)
+        .unwrap_or(e.len().min(a.len()));
+    let mut out = format!("  first difference at line {}\n", first + 1);
+    for line in e.iter().skip(first).take(6) {
+        out.push_str(&format!("  - {line}\n"));
+    }
+    for line in a.iter().skip(first).take(6) {
+        out.push_str(&format!("  + {line}\n"));
+    }
+    out
+}
