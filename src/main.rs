@@ -150,12 +150,29 @@ fn explain_verifier(compiled: &Compiled, program: usize, log: &str, source: &Sou
         .collect();
     if let Some(start) = origin {
         let span = rtrace_lang::ast::Span::new(start as usize, start as usize + 1);
-        let d = Diagnostic::error(
-            span,
-            "the kernel's verifier rejected the code generated for this",
-        )
-        .with_label("rejected here")
-        .with_hint(format!("verifier log (last lines):\n{}", tail.join("\n")));
+        // The verifier walks every path of a loop; one it cannot bound
+        // exhausts its budget of a million instructions.
+        let too_large = log.contains("BPF program is too large");
+        let (message, label) = if too_large {
+            (
+                "the kernel's verifier gave up: it could not prove that this loop ends",
+                "still looping here after a million instructions",
+            )
+        } else {
+            (
+                "the kernel's verifier rejected the code generated for this",
+                "rejected here",
+            )
+        };
+        let mut hint = format!("verifier log (last lines):\n{}", tail.join("\n"));
+        if too_large {
+            hint = format!(
+                "give the loop a bound the verifier can see, e.g. `while ($i < 100)`\n{hint}"
+            );
+        }
+        let d = Diagnostic::error(span, message)
+            .with_label(label)
+            .with_hint(hint);
         print_diagnostics(&[d], source);
     } else {
         eprintln!("verifier log (last lines):\n{}", tail.join("\n"));

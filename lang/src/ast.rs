@@ -93,6 +93,18 @@ pub enum StmtKind {
         then: Block,
         otherwise: Option<Block>,
     },
+    /// `while (c) { .. }`: bounded by the verifier's instruction limit.
+    While { cond: Expr, body: Block },
+    /// `unroll(N) { .. }`: the body emitted N times.
+    Unroll {
+        count: u64,
+        count_span: Span,
+        body: Block,
+    },
+    /// `break`: leaves the innermost `while`.
+    Break,
+    /// `continue`: the next iteration of the innermost `while`.
+    Continue,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -58,6 +58,10 @@ pub enum Token<'src> {
 
     If,
     Else,
+    While,
+    Break,
+    Continue,
+    Unroll,
 
     LParen,
     RParen,

@@ -57,6 +57,17 @@ pub struct FnCx<'a> {
     /// statements after it are never emitted: the verifier rejects
     /// unreachable instructions.
     left_probe: bool,
+    /// The enclosing `while` loops, innermost last.
+    pub loops: Vec<Loop>,
+}
+
+/// Where `continue` and `break` jump in one `while` loop.
+#[derive(Clone, Copy, Debug)]
+pub struct Loop {
+    /// The condition test at the top.
+    pub next: Label,
+    /// Just after the loop.
+    pub exit: Label,
 }
 
 impl<'a> FnCx<'a> {
@@ -85,6 +96,7 @@ impl<'a> FnCx<'a> {
             counter_key: 0,
             return_label,
             left_probe: false,
+            loops: Vec::new(),
         }
     }
 

@@ -1,6 +1,6 @@
-//! Statements: assignments, `if`, expression statements.
+//! Statements: assignments, `if`, loops, expression statements.
 
-use super::cx::{FnCx, Operand};
+use super::cx::{FnCx, Loop, Operand};
 use super::{expr, maps, strings, LowerError};
 use crate::asm::Reg;
 use rtrace_lang::ast::{Block, ExprKind, Stmt, StmtKind};
@@ -9,15 +9,16 @@ use rtrace_lang::ast::{Block, ExprKind, Stmt, StmtKind};
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Flow {
     Continues,
-    /// Every path left the probe (`exit()`): nothing after it is emitted,
-    /// since the verifier rejects unreachable instructions.
-    LeftProbe,
+    /// Every path left the probe (`exit()`) or jumped away (`break`,
+    /// `continue`): nothing after it is emitted, since the verifier rejects
+    /// unreachable instructions.
+    Diverges,
 }
 
 pub fn block(cx: &mut FnCx, block: &Block) -> Result<Flow, LowerError> {
     for s in &block.stmts {
-        if stmt(cx, s)? == Flow::LeftProbe {
-            return Ok(Flow::LeftProbe);
+        if stmt(cx, s)? == Flow::Diverges {
+            return Ok(Flow::Diverges);
         }
     }
     Ok(Flow::Continues)
@@ -75,8 +76,8 @@ fn stmt(cx: &mut FnCx, stmt: &Stmt) -> Result<Flow, LowerError> {
                     cx.asm.goto(end);
                 }
                 cx.asm.bind(else_label);
-                if block(cx, otherwise)? == Flow::LeftProbe && then_flow == Flow::LeftProbe {
-                    flow = Flow::LeftProbe;
+                if block(cx, otherwise)? == Flow::Diverges && then_flow == Flow::Diverges {
+                    flow = Flow::Diverges;
                 }
             } else {
                 cx.asm.bind(else_label);
@@ -85,10 +86,49 @@ fn stmt(cx: &mut FnCx, stmt: &Stmt) -> Result<Flow, LowerError> {
             cx.frame.release(mark);
             return Ok(flow);
         }
+        StmtKind::While { cond, body } => {
+            let (top, end) = (cx.asm.label(), cx.asm.label());
+            cx.asm.bind(top);
+            expr::branch_if_zero(cx, cond, end)?;
+            cx.frame.release(mark);
+            cx.loops.push(Loop {
+                next: top,
+                exit: end,
+            });
+            let body_flow = block(cx, body);
+            cx.loops.pop();
+            // The verifier proves the loop ends (or gives up at its limit).
+            if body_flow? == Flow::Continues {
+                cx.asm.goto(top);
+            }
+            cx.asm.bind(end);
+        }
+        StmtKind::Unroll { count, body, .. } => {
+            for _ in 0..*count {
+                if block(cx, body)? == Flow::Diverges {
+                    cx.frame.release(mark);
+                    return Ok(Flow::Diverges);
+                }
+            }
+        }
+        StmtKind::Break | StmtKind::Continue => {
+            let innermost = *cx
+                .loops
+                .last()
+                .ok_or_else(|| cx.internal("break or continue outside a loop"))?;
+            let target = if stmt.kind == StmtKind::Break {
+                innermost.exit
+            } else {
+                innermost.next
+            };
+            cx.asm.goto(target);
+            cx.frame.release(mark);
+            return Ok(Flow::Diverges);
+        }
     }
     cx.frame.release(mark);
     Ok(if cx.take_left_probe() {
-        Flow::LeftProbe
+        Flow::Diverges
     } else {
         Flow::Continues
     })

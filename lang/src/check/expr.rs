@@ -41,6 +41,8 @@ struct ProbeCx<'a> {
     probe_index: usize,
     /// Variables assigned so far in this probe, in program order.
     assigned: HashSet<String>,
+    /// How many `while` loops enclose the statement being checked.
+    loop_depth: u32,
 }
 
 pub(super) fn check_program(
@@ -62,6 +64,7 @@ pub(super) fn check_program(
             },
             probe_index: index,
             assigned: HashSet::new(),
+            loop_depth: 0,
         };
         if let Some(predicate) = &probe.predicate {
             let t = check_expr(predicate, &mut cx, state);
@@ -120,8 +123,47 @@ fn check_stmt(stmt: &Stmt, cx: &mut ProbeCx, state: &mut State) {
                 check_block(otherwise, cx, state);
             }
         }
+        StmtKind::While { cond, body } => {
+            let t = check_expr(cond, cx, state);
+            expect_condition(t, cond.span, "condition", state);
+            cx.loop_depth += 1;
+            check_block(body, cx, state);
+            cx.loop_depth -= 1;
+        }
+        StmtKind::Unroll {
+            count,
+            count_span,
+            body,
+        } => {
+            if !(1..=MAX_UNROLL).contains(count) {
+                state.diagnostics.push(
+                    Diagnostic::error(*count_span, format!("unroll count {count} is out of range"))
+                        .with_label(format!("must be between 1 and {MAX_UNROLL}"))
+                        .with_hint("for longer or unknown counts use `while (cond) { ... }`"),
+                );
+            }
+            check_block(body, cx, state);
+        }
+        StmtKind::Break | StmtKind::Continue => {
+            if cx.loop_depth == 0 {
+                let word = if stmt.kind == StmtKind::Break {
+                    "break"
+                } else {
+                    "continue"
+                };
+                state.diagnostics.push(
+                    Diagnostic::error(stmt.span, format!("`{word}` outside a loop"))
+                        .with_label("not inside a `while`")
+                        .with_hint("use `exit()` to stop tracing, or `if` to skip statements"),
+                );
+            }
+        }
     }
 }
+
+/// bpftrace's limit for `unroll(N)`: each copy of the body costs
+/// instructions, and the verifier caps the program's size.
+const MAX_UNROLL: u64 = 100;
 
 fn check_assign(
     target: &Expr,

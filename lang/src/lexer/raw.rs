@@ -35,6 +35,14 @@ pub(super) enum Raw {
     If,
     #[token("else")]
     Else,
+    #[token("while")]
+    While,
+    #[token("break")]
+    Break,
+    #[token("continue")]
+    Continue,
+    #[token("unroll")]
+    Unroll,
     #[regex(r"\$[A-Za-z_][A-Za-z0-9_]*")]
     Var,
     #[regex(r"\$[0-9]+")]
@@ -177,6 +185,10 @@ pub(super) fn punctuation(raw: Raw) -> Token<'static> {
     match raw {
         Raw::If => Token::If,
         Raw::Else => Token::Else,
+        Raw::While => Token::While,
+        Raw::Break => Token::Break,
+        Raw::Continue => Token::Continue,
+        Raw::Unroll => Token::Unroll,
         Raw::LParen => Token::LParen,
         Raw::RParen => Token::RParen,
         Raw::LBracket => Token::LBracket,

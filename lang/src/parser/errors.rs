@@ -140,6 +140,15 @@ impl Context<'_, '_> {
         if previous == Some(&Token::If) {
             return d.with_hint("the condition of `if` goes in parentheses: `if (cond) { ... }`");
         }
+        if previous == Some(&Token::While) {
+            return d
+                .with_hint("the condition of `while` goes in parentheses: `while (cond) { ... }`");
+        }
+        if previous == Some(&Token::Unroll) {
+            return d.with_hint(
+                "the count of `unroll` is a number in parentheses: `unroll(4) { ... }`",
+            );
+        }
         let only_brace = self.expected.len() == 1 && self.expects("\"{\"");
         if (only_brace && previous == Some(&Token::RParen)) || previous == Some(&Token::Else) {
             return d.with_hint("the bodies of `if` and `else` must be in braces: `{ ... }`");
@@ -305,6 +314,10 @@ fn starts_statement(token: &Token<'_>) -> bool {
             | Token::Int(_)
             | Token::Str(_)
             | Token::If
+            | Token::While
+            | Token::Unroll
+            | Token::Break
+            | Token::Continue
             | Token::PlusPlus
             | Token::MinusMinus
     )

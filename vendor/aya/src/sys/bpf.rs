@@ -1401,6 +1401,15 @@ pub(crate) fn bpf_enable_stats(
     })
 }
 
+/// Whether a verifier log holds the statistics the verifier writes last
+/// (`processed N insns (limit ...)`).
+fn log_has_final_statistics(log_buf: &[u8]) -> bool {
+    let end = log_buf.iter().position(|b| *b == 0).unwrap_or(log_buf.len());
+    log_buf[..end]
+        .windows(b"processed ".len())
+        .any(|w| w == b"processed ")
+}
+
 pub(crate) fn retry_with_verifier_logs<T>(
     max_retries: usize,
     f: impl Fn(&mut [u8]) -> io::Result<T>,
@@ -1414,7 +1423,14 @@ pub(crate) fn retry_with_verifier_logs<T>(
         let ret = f(log_buf.as_mut_slice());
         if retries != max_retries {
             if let Err(io_error) = &ret {
-                if retries == 0 || io_error.raw_os_error() == Some(ENOSPC) {
+                // rtrace: since Linux 6.4 the log rotates, keeping its
+                // tail, and ENOSPC only says the head was dropped. Once the
+                // tail with the verifier's final statistics is in the
+                // buffer, a bigger buffer (and one more verification, up
+                // to seconds each for a program near the 1M-instruction
+                // limit) adds nothing.
+                let tail_kept = retries > 0 && log_has_final_statistics(&log_buf);
+                if retries == 0 || (io_error.raw_os_error() == Some(ENOSPC) && !tail_kept) {
                     let len = (log_buf.capacity() * 10).clamp(MIN_LOG_BUF_SIZE, MAX_LOG_BUF_SIZE);
                     log_buf.resize(len, 0);
                     if let Some(first) = log_buf.first_mut() {
