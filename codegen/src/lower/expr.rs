@@ -87,6 +87,36 @@ pub fn branch_if_zero(
     cond: &Expr,
     target: crate::asm::Label,
 ) -> Result<(), LowerError> {
+    // Predicates and conditions are the hot path of a filtering probe: a
+    // comparison becomes one compare-and-jump instead of a 0/1 value that
+    // is tested again, and `a && b` tests each side in turn.
+    if let ExprKind::Binary { op, lhs, rhs } = &cond.kind {
+        if *op == BinaryOp::And {
+            branch_if_zero(cx, lhs, target)?;
+            return branch_if_zero(cx, rhs, target);
+        }
+        if op.is_comparison() && !cx.type_of(lhs).is_str() {
+            let signed = is_signed(cx, lhs) || is_signed(cx, rhs);
+            let a = eval(cx, lhs)?;
+            let b = eval(cx, rhs)?;
+            let constant = matches!((a, b), (Operand::Imm(_), Operand::Imm(_)));
+            if let (false, Some(negated)) = (constant, comparison(*op, signed).negate()) {
+                cx.release(b);
+                cx.release(a);
+                cx.move_to(Reg::R1, a);
+                let src = cx.as_src(b, Reg::R2);
+                cx.asm.jump(negated, Reg::R1, src, target);
+                return Ok(());
+            }
+            // Both sides constant: fold, and keep the conditional jump.
+            let value = fold(*op, imm(a), imm(b), signed).unwrap_or(0);
+            cx.release(b);
+            cx.release(a);
+            let r = cx.to_reg(Operand::Imm(value), Reg::R0);
+            cx.asm.jump(JmpOp::Eq, r, 0, target);
+            return Ok(());
+        }
+    }
     let c = eval(cx, cond)?;
     cx.release(c);
     // A constant condition still gets a conditional jump: without it (or
@@ -221,6 +251,13 @@ fn comparison(op: BinaryOp, signed: bool) -> JmpOp {
         (BinaryOp::Le, false) => JmpOp::Le,
         (BinaryOp::Gt, false) => JmpOp::Gt,
         _ => JmpOp::Ge,
+    }
+}
+
+fn imm(operand: Operand) -> i64 {
+    match operand {
+        Operand::Imm(v) => v,
+        _ => 0,
     }
 }
 
