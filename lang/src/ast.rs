@@ -156,6 +156,11 @@ pub enum ExprKind {
         lhs: Box<Expr>,
         rhs: Box<Expr>,
     },
+    /// `(uint8)x`: truncates, then extends by the new signedness.
+    Cast {
+        to: crate::types::IntType,
+        operand: Box<Expr>,
+    },
     /// `c ? a : b`
     Ternary {
         cond: Box<Expr>,

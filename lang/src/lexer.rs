@@ -24,6 +24,7 @@ mod raw;
 pub use error::{LexError, LexErrorKind};
 
 use crate::ast::Span;
+use crate::types::IntType;
 use literals::{decode_string, parse_int};
 use logos::Logos;
 use raw::{punctuation, Raw, RawError};
@@ -56,6 +57,8 @@ pub enum Token<'src> {
     /// `@name` without the `@`; empty for a bare `@`.
     Map(&'src str),
 
+    /// An integer type name in a cast: `int8` ... `uint64`.
+    IntTypeName(IntType),
     If,
     Else,
     While,
@@ -243,7 +246,10 @@ impl<'src> Lexer<'src> {
                 }
             };
             let token = match raw {
-                Raw::Ident => Token::Ident(text),
+                Raw::Ident => match IntType::from_name(text) {
+                    Some(int) => Token::IntTypeName(int),
+                    None => Token::Ident(text),
+                },
                 Raw::Int => match parse_int(text) {
                     Ok(n) => Token::Int(n),
                     Err(kind) => return error(kind),

@@ -31,6 +31,23 @@ impl IntType {
         bits: 32,
         signed: true,
     };
+
+    /// The integer type a cast names: `int8` ... `int64`, `uint8` ...
+    /// `uint64`, as in bpftrace.
+    pub fn from_name(name: &str) -> Option<IntType> {
+        let (signed, bits) = match name.strip_prefix('u') {
+            Some(rest) => (false, rest.strip_prefix("int")?),
+            None => (true, name.strip_prefix("int")?),
+        };
+        let bits = match bits {
+            "8" => 8,
+            "16" => 16,
+            "32" => 32,
+            "64" => 64,
+            _ => return None,
+        };
+        Some(IntType { bits, signed })
+    }
 }
 
 /// How a map's value is built and merged.

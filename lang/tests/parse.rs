@@ -79,6 +79,10 @@ fn sexpr(e: &Expr) -> String {
             let fix = if *prefix { "pre" } else { "post" };
             format!("({fix}{op} {})", sexpr(target))
         }
+        ExprKind::Cast { to, operand } => {
+            let sign = if to.signed { "" } else { "u" };
+            format!("(cast {sign}int{} {})", to.bits, sexpr(operand))
+        }
     }
 }
 
@@ -108,6 +112,10 @@ fn stmt(s: &Stmt) -> String {
         } => {
             format!("(if {} {} else {})", sexpr(cond), block(then), block(other))
         }
+        StmtKind::While { cond, body } => format!("(while {} {})", sexpr(cond), block(body)),
+        StmtKind::Unroll { count, body, .. } => format!("(unroll {count} {})", block(body)),
+        StmtKind::Break => "break".into(),
+        StmtKind::Continue => "continue".into(),
     }
 }
 
@@ -235,6 +243,31 @@ fn if_else_chains() {
     );
     assert_eq!(sexprs("if (a > 1 && b) { }"), ["(if (&& (> a 1) b) {})"]);
     assert_eq!(sexprs("if (a) { if (b) { c } }"), ["(if a {(if b {c})})"]);
+}
+
+#[test]
+fn loops() {
+    assert_eq!(
+        sexprs("while ($i < 3) { $i++; if (a) { break } continue; } x"),
+        [
+            "(while (< $i 3) {(post++ $i); (if a {break}); continue})",
+            "x"
+        ]
+    );
+    assert_eq!(sexprs("unroll(4) { a }"), ["(unroll 4 {a})"]);
+    assert_eq!(
+        sexprs("while (1) { while (2) { } }"),
+        ["(while 1 {(while 2 {})})"]
+    );
+}
+
+#[test]
+fn casts_bind_like_unary_operators() {
+    assert_eq!(e("(uint8)x"), "(cast uint8 x)");
+    assert_eq!(e("(int64)x + 1"), "(+ (cast int64 x) 1)");
+    assert_eq!(e("(uint16)(int8)-x"), "(cast uint16 (cast int8 (- x)))");
+    // A parenthesised name that is not a type is just a parenthesised name.
+    assert_eq!(e("(pid) + 1"), "(+ pid 1)");
 }
 
 #[test]
@@ -468,7 +501,8 @@ fn all_exprs(p: &Program) -> Vec<&Expr> {
             }
             ExprKind::Field { base: inner, .. }
             | ExprKind::Unary { operand: inner, .. }
-            | ExprKind::Step { target: inner, .. } => walk(inner, out),
+            | ExprKind::Step { target: inner, .. }
+            | ExprKind::Cast { operand: inner, .. } => walk(inner, out),
             ExprKind::Binary { lhs, rhs, .. } => {
                 walk(lhs, out);
                 walk(rhs, out);
@@ -504,6 +538,12 @@ fn all_exprs(p: &Program) -> Vec<&Expr> {
                         walk_block(o, out);
                     }
                 }
+                StmtKind::While { cond, body } => {
+                    walk(cond, out);
+                    walk_block(body, out);
+                }
+                StmtKind::Unroll { body, .. } => walk_block(body, out),
+                StmtKind::Break | StmtKind::Continue => {}
             }
         }
     }

@@ -8,7 +8,7 @@ use crate::asm::{AluOp, JmpOp, Reg, Size};
 use rtrace_lang::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
 use rtrace_lang::check::parse_int;
 use rtrace_lang::tracepoint::FieldKind;
-use rtrace_lang::types::Type;
+use rtrace_lang::types::{IntType, Type};
 
 /// Evaluates an expression. Integers come back in a temporary (or as an
 /// immediate); strings in a fresh stack buffer.
@@ -55,6 +55,7 @@ fn eval_inner(cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {
         ExprKind::Field { field, .. } => tracepoint_field(cx, &field.name),
         ExprKind::Unary { op, operand } => unary(cx, *op, operand),
         ExprKind::Binary { op, lhs, rhs } => binary(cx, *op, lhs, rhs),
+        ExprKind::Cast { to, operand } => cast(cx, *to, operand),
         ExprKind::Ternary {
             cond,
             then,
@@ -251,6 +252,39 @@ fn comparison(op: BinaryOp, signed: bool) -> JmpOp {
         (BinaryOp::Le, false) => JmpOp::Le,
         (BinaryOp::Gt, false) => JmpOp::Gt,
         _ => JmpOp::Ge,
+    }
+}
+
+/// Registers hold 64 bits: a narrower type keeps its low bits, extended
+/// with zeros (unsigned) or with its sign bit (signed).
+fn cast(cx: &mut FnCx, to: IntType, operand: &Expr) -> Result<Operand, LowerError> {
+    let v = eval(cx, operand)?;
+    if let Operand::Imm(x) = v {
+        return Ok(Operand::Imm(truncate(x, to)));
+    }
+    if to.bits == 64 {
+        return Ok(v);
+    }
+    cx.release(v);
+    let t = cx.temp()?;
+    cx.move_to(Reg::R0, v);
+    let shift = i32::from(64 - to.bits);
+    cx.asm.alu(AluOp::Lsh, Reg::R0, shift);
+    let back = if to.signed { AluOp::Arsh } else { AluOp::Rsh };
+    cx.asm.alu(back, Reg::R0, shift);
+    cx.store_to(t, Reg::R0);
+    Ok(t)
+}
+
+fn truncate(x: i64, to: IntType) -> i64 {
+    if to.bits == 64 {
+        return x;
+    }
+    let shift = 64 - u32::from(to.bits);
+    if to.signed {
+        (x << shift) >> shift
+    } else {
+        ((x as u64) << shift >> shift) as i64
     }
 }
 

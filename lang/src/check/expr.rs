@@ -519,6 +519,20 @@ fn check_expr_kind(expr: &Expr, cx: &mut ProbeCx, state: &mut State) -> Type {
             }
         }
         ExprKind::Binary { op, lhs, rhs } => check_binary(expr, *op, lhs, rhs, cx, state),
+        ExprKind::Cast { to, operand } => {
+            let from = check_value(operand, false, cx, state);
+            if !from.is_int() && !matches!(from, Type::Ptr { .. }) && from != Type::Void {
+                state.diagnostics.push(
+                    Diagnostic::error(
+                        operand.span,
+                        format!("cannot cast {from} to {}", Type::Int(*to)),
+                    )
+                    .with_label("not an integer")
+                    .with_hint("casts convert between integer types: (uint8), (int32), ..."),
+                );
+            }
+            Type::Int(*to)
+        }
         ExprKind::Ternary {
             cond,
             then,

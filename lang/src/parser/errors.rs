@@ -248,7 +248,7 @@ impl Context<'_, '_> {
             } else {
                 "an expression"
             });
-            names.retain(|n| !EXPRESSION_STARTS.contains(n) && *n != "\"if\"");
+            names.retain(|n| !EXPRESSION_STARTS.contains(n) && !STATEMENT_KEYWORDS.contains(n));
         }
         if names.contains(&"\"+\"") {
             classes.push("an operator");
@@ -278,6 +278,15 @@ impl Context<'_, '_> {
         }
     }
 }
+
+/// Keywords that start a statement: "a statement" covers them.
+const STATEMENT_KEYWORDS: &[&str] = &[
+    "\"if\"",
+    "\"while\"",
+    "\"unroll\"",
+    "\"break\"",
+    "\"continue\"",
+];
 
 /// A grammar terminal as a reader would call it.
 fn friendly_name(terminal: &str) -> String {

@@ -124,7 +124,8 @@ fn children(kind: &ExprKind) -> impl Iterator<Item = &Expr> {
         ExprKind::Map { keys: list, .. } | ExprKind::Call { args: list, .. } => (list, [None; 3]),
         ExprKind::Field { base: e, .. }
         | ExprKind::Unary { operand: e, .. }
-        | ExprKind::Step { target: e, .. } => (&[], [Some(e), None, None]),
+        | ExprKind::Step { target: e, .. }
+        | ExprKind::Cast { operand: e, .. } => (&[], [Some(e), None, None]),
         ExprKind::Binary { lhs, rhs, .. } => (&[], [Some(lhs), Some(rhs), None]),
         ExprKind::Ternary {
             cond,
