@@ -1,7 +1,26 @@
 //! Command-line options, as close to bpftrace's as the features allow.
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use std::path::PathBuf;
+
+/// The values of `-f`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// For people, as bpftrace prints it.
+    #[default]
+    Text,
+    /// One JSON object per line, with bpftrace's schema.
+    Json,
+}
+
+impl From<OutputFormat> for rtrace_runtime::output::Format {
+    fn from(format: OutputFormat) -> Self {
+        match format {
+            OutputFormat::Text => Self::Text,
+            OutputFormat::Json => Self::Json,
+        }
+    }
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -18,6 +37,19 @@ pub struct Cli {
     /// List probes matching GLOB (all when no GLOB), then exit.
     #[arg(short = 'l', value_name = "GLOB", num_args = 0..=1, default_missing_value = "*")]
     pub list: Option<String>,
+
+    /// Output format of the program's output.
+    #[arg(short = 'f', value_name = "FORMAT", value_enum, default_value_t)]
+    pub format: OutputFormat,
+
+    /// Write the program's output to FILE instead of standard output
+    /// (diagnostics still go to standard error).
+    #[arg(short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Quiet: leave out the "Attaching N probes..." message.
+    #[arg(short = 'q')]
+    pub quiet: bool,
 
     /// Verbose: print the emitted bytecode and the verifier's statistics.
     #[arg(short = 'v')]

@@ -10,6 +10,7 @@ use rtrace_codegen::lower::{lower, Compiled, LowerError, LowerOptions};
 use rtrace_lang::check::{check, CheckEnv};
 use rtrace_lang::diagnostic::{render, Diagnostic};
 use rtrace_runtime::errors::RunError;
+use rtrace_runtime::output::Output;
 use rtrace_runtime::session::{Session, SessionOptions};
 use rtrace_runtime::tracefs::Tracefs;
 use rtrace_stdlib::Stdlib;
@@ -202,8 +203,8 @@ fn run() -> anyhow::Result<ExitCode> {
     if cli.dry_run {
         return Ok(ExitCode::SUCCESS);
     }
-    let stdout = std::io::stdout();
-    let mut out = std::io::LineWriter::new(stdout.lock());
+    let writer = output_writer(&cli)?;
+    let mut out = Output::new(cli.format.into(), writer, cli.quiet);
     let mut err = std::io::stderr();
     let result = Session::load(
         &compiled,
@@ -213,9 +214,15 @@ fn run() -> anyhow::Result<ExitCode> {
         &mut err,
     )
     .and_then(|session| session.run(&mut out, &mut err));
-    let _ = out.flush();
+    let written = out.finish();
     match result {
-        Ok(()) => Ok(ExitCode::SUCCESS),
+        Ok(()) => match written {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(e) => {
+                eprintln!("rtrace: cannot write the output: {e}");
+                Ok(ExitCode::FAILURE)
+            }
+        },
         Err(RunError::Verifier {
             probe,
             program,
@@ -230,6 +237,20 @@ fn run() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// Where the program's output goes: the file of `-o` (created or
+/// truncated), or standard output, flushed line by line for whoever
+/// watches it.
+fn output_writer(cli: &Cli) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match &cli.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Box::new(std::io::BufWriter::new(file))
+        }
+        None => Box::new(std::io::LineWriter::new(std::io::stdout())),
+    })
 }
 
 /// The error and its causes, each once.

@@ -1,9 +1,9 @@
 //! Ring-buffer events, decoded with the manifest and printed.
 
 use crate::maps;
-use crate::output;
+use crate::output::{self, Output};
 use crate::session::Session;
-use rtrace_codegen::manifest::{Event, Manifest, MapSpec};
+use rtrace_codegen::manifest::{counter, Event, Manifest, MapSpec};
 use rtrace_lang::format::{parse_format, Piece};
 use std::io::Write;
 
@@ -18,6 +18,8 @@ pub struct EventPrinter<'m> {
     /// Parsed printf formats, by event id.
     formats: Vec<Option<Vec<Piece>>>,
     cpus: usize,
+    /// Lost events already reported.
+    lost_reported: u64,
 }
 
 impl<'m> EventPrinter<'m> {
@@ -34,10 +36,19 @@ impl<'m> EventPrinter<'m> {
             manifest,
             formats,
             cpus,
+            lost_reported: 0,
         }
     }
 
-    pub fn dispatch(&mut self, record: &[u8], session: &Session, out: &mut dyn Write) -> Dispatch {
+    /// Acts on one ring-buffer record: prints it to `out`, or clears a map,
+    /// or asks to exit. Problems reading maps go to `err`.
+    pub fn dispatch(
+        &mut self,
+        record: &[u8],
+        session: &Session,
+        out: &mut Output,
+        err: &mut dyn Write,
+    ) -> Dispatch {
         let Some(id) = record
             .get(..8)
             .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
@@ -51,16 +62,16 @@ impl<'m> EventPrinter<'m> {
             Event::Printf { args, .. } => {
                 let values: Vec<_> = args.iter().map(|p| maps::decode_part(record, p)).collect();
                 if let Some(pieces) = &self.formats[id as usize] {
-                    let _ = out.write_all(output::format_printf(pieces, &values).as_bytes());
+                    out.printf(&output::format_printf(pieces, &values));
                 }
             }
             Event::PrintValue { value } => {
                 let v = maps::decode_part(record, value);
-                let _ = writeln!(out, "{}", output::render_value(&v));
+                out.value(&v);
             }
             Event::PrintMap { map, top, div } => {
                 if let Some(spec) = self.manifest.maps.get(*map) {
-                    self.print_map(spec, session, *top as usize, *div, out);
+                    self.print_map(spec, session, *top as usize, *div, out, err);
                 }
             }
             Event::Clear { map } | Event::Zero { map } => {
@@ -79,27 +90,32 @@ impl<'m> EventPrinter<'m> {
         Dispatch::Continue
     }
 
+    /// Reports the events lost since the last report: the kernel side
+    /// counts every record the ring buffer had no room for.
+    pub fn report_lost_events(&mut self, session: &Session, out: &mut Output) {
+        let lost = session.problem_count(counter::LOST_EVENTS);
+        if lost > self.lost_reported {
+            out.lost_events(lost - self.lost_reported);
+            self.lost_reported = lost;
+        }
+    }
+
     pub fn print_map(
         &self,
         spec: &MapSpec,
         session: &Session,
         top: usize,
         div: u64,
-        out: &mut dyn Write,
+        out: &mut Output,
+        err: &mut dyn Write,
     ) {
         let Some(fd) = session.map_fd(&spec.object_name) else {
             return;
         };
         match maps::snapshot(spec, fd, session.cpus()) {
-            Ok(snapshot) if !snapshot.entries.is_empty() => {
-                let _ = out.write_all(output::render_map(&snapshot, top, div).as_bytes());
-            }
-            // bpftrace prints an empty map as an empty line.
-            Ok(_) => {
-                let _ = out.write_all(b"\n");
-            }
+            Ok(snapshot) => out.map(&snapshot, top, div),
             Err(e) => {
-                let _ = writeln!(out, "cannot read {}: {e}", spec.name);
+                let _ = writeln!(err, "rtrace: cannot read {}: {e}", spec.name);
             }
         }
     }

@@ -5,6 +5,7 @@ use crate::attach;
 use crate::errors::RunError;
 use crate::events::{Dispatch, EventPrinter};
 use crate::maps;
+use crate::output::Output;
 use aya::maps::{Map, MapData, RingBuf};
 use aya::programs::Program;
 use aya::{Ebpf, EbpfLoader};
@@ -101,16 +102,13 @@ impl<'c> Session<'c> {
         self.map_fds.get(object_name).map(|m| m.fd().as_fd())
     }
 
-    /// Runs the whole session, printing to `out`.
-    pub fn run(mut self, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), RunError> {
+    /// Runs the whole session, printing the program's output to `out` and
+    /// diagnostics to `err`.
+    pub fn run(mut self, out: &mut Output, err: &mut dyn Write) -> Result<(), RunError> {
         let manifest = &self.compiled.manifest;
         let probes: usize = manifest.programs.iter().map(|p| p.attach.len()).sum();
-        let _ = writeln!(
-            out,
-            "Attaching {probes} probe{}...",
-            if probes == 1 { "" } else { "s" }
-        );
-        let _ = out.flush();
+        out.attached_probes(probes);
+        out.flush();
         let (signal_read, signal_write) =
             UnixStream::pair().map_err(|e| RunError::Internal(e.to_string()))?;
         signal_read.set_nonblocking(true).ok();
@@ -130,12 +128,12 @@ impl<'c> Session<'c> {
         let mut printer = EventPrinter::new(manifest, self.cpus);
 
         self.run_special(&Attach::Begin)?;
-        let mut stop = drain(&mut ringbuf, &mut printer, &self, out) == Dispatch::Exit;
+        let mut stop = drain(&mut ringbuf, &mut printer, &self, out, err) == Dispatch::Exit;
         if !stop {
             attach::attach_all(&mut self.ebpf, manifest).map_err(RunError::Attach)?;
             while !stop {
                 wait(&ringbuf, &signal_read, Duration::from_millis(200));
-                stop = drain(&mut ringbuf, &mut printer, &self, out) == Dispatch::Exit;
+                stop = drain(&mut ringbuf, &mut printer, &self, out, err) == Dispatch::Exit;
                 if signalled(&signal_read) {
                     stop = true;
                 }
@@ -143,12 +141,12 @@ impl<'c> Session<'c> {
         }
         attach::detach_all(&mut self.ebpf);
         // Events sent before the probes went away are still output.
-        drain(&mut ringbuf, &mut printer, &self, out);
+        drain(&mut ringbuf, &mut printer, &self, out, err);
         self.run_special(&Attach::End)?;
-        drain(&mut ringbuf, &mut printer, &self, out);
-        self.print_maps(&printer, out);
+        drain(&mut ringbuf, &mut printer, &self, out, err);
+        self.print_maps(&printer, out, err);
         self.report_problems(err);
-        let _ = out.flush();
+        out.flush();
         Ok(())
     }
 
@@ -166,28 +164,32 @@ impl<'c> Session<'c> {
         Ok(())
     }
 
-    /// The maps at exit, after two empty lines as bpftrace prints them.
-    fn print_maps(&self, printer: &EventPrinter, out: &mut dyn Write) {
-        let _ = out.write_all(b"\n\n");
+    /// The maps at exit, after the back end's separator (two empty lines in
+    /// text, as bpftrace prints them).
+    fn print_maps(&self, printer: &EventPrinter, out: &mut Output, err: &mut dyn Write) {
+        out.end_of_run();
         let mut specs: Vec<_> = self.compiled.manifest.maps.iter().collect();
         specs.sort_by(|a, b| a.name.cmp(&b.name));
         for spec in specs {
-            printer.print_map(spec, self, 0, 1, out);
+            printer.print_map(spec, self, 0, 1, out, err);
         }
     }
 
+    /// Sums one of the counters the kernel side keeps of its problems.
+    pub fn problem_count(&self, slot: u32) -> u64 {
+        self.fd(&self.compiled.manifest.counters_map)
+            .map_or(0, |fd| maps::counter(fd, slot, self.cpus))
+    }
+
     fn report_problems(&self, err: &mut dyn Write) {
-        let Some(fd) = self.fd(&self.compiled.manifest.counters_map) else {
-            return;
-        };
-        let lost = maps::counter(fd, counter::LOST_EVENTS, self.cpus);
+        let lost = self.problem_count(counter::LOST_EVENTS);
         if lost > 0 {
             let _ = writeln!(
                 err,
                 "Lost {lost} events: output could not keep up (the ring buffer was full)"
             );
         }
-        let full = maps::counter(fd, counter::MAP_FULL, self.cpus);
+        let full = self.problem_count(counter::MAP_FULL);
         if full > 0 {
             let _ = writeln!(
                 err,
@@ -210,15 +212,17 @@ fn drain(
     ringbuf: &mut RingBuf<MapData>,
     printer: &mut EventPrinter,
     session: &Session,
-    out: &mut dyn Write,
+    out: &mut Output,
+    err: &mut dyn Write,
 ) -> Dispatch {
     let mut result = Dispatch::Continue;
     while let Some(item) = ringbuf.next() {
-        if printer.dispatch(&item, session, out) == Dispatch::Exit {
+        if printer.dispatch(&item, session, out, err) == Dispatch::Exit {
             result = Dispatch::Exit;
         }
     }
-    let _ = out.flush();
+    printer.report_lost_events(session, out);
+    out.flush();
     result
 }
 

@@ -1,67 +1,58 @@
 //! The bucket tables of hist() and lhist() values, as bpftrace 0.17 draws
 //! them: a 16-column left-aligned label, an 8-column right-aligned count,
-//! and a 52-column bar scaled to the fullest bucket. Zero buckets before the
-//! first and after the last non-zero bucket are left out.
+//! and a 52-column bar scaled to the fullest bucket. The buckets are the
+//! view's: from the first non-zero one to the last.
+
+use super::view::{Bucket, Histogram, Scale};
 
 const BAR_WIDTH: usize = 52;
 
-/// The table of a hist() value (one line per bucket, each ending in `\n`),
-/// or "" when every bucket is empty. `div` divides the printed counts but,
-/// as in bpftrace, not the bars.
-pub fn hist_table(buckets: &[u64], div: u64) -> String {
-    let Some((first, last, max)) = span(buckets) else {
-        return String::new();
-    };
+/// The table of a hist() or lhist() value (one line per bucket, each
+/// ending in `\n`), or "" when every bucket is empty.
+pub fn histogram_table(histogram: &Histogram) -> String {
     let mut out = String::new();
-    for (i, &count) in buckets.iter().enumerate().take(last + 1).skip(first) {
-        let label = match i {
-            0 => "(..., 0)".to_string(),
-            1 => "[0]".to_string(),
-            2 => "[1]".to_string(),
-            _ => format!(
-                "[{}, {})",
-                power_label(i as u32 - 2),
-                power_label(i as u32 - 1)
-            ),
+    for bucket in &histogram.buckets {
+        let label = match histogram.scale {
+            Scale::PowerOfTwo => power_bucket_label(bucket),
+            Scale::Linear => linear_bucket_label(bucket),
         };
-        push_line(&mut out, &label, count / div.max(1), bar(count, max));
+        push_line(
+            &mut out,
+            &label,
+            bucket.count,
+            bar(bucket.raw, histogram.fullest),
+        );
     }
     out
 }
 
-/// The table of an lhist() value, or "" when every bucket is empty.
-/// bpftrace ignores print()'s divisor for lhist, so there is none here.
-pub fn lhist_table(buckets: &[u64], min: i64, max: i64, step: i64) -> String {
-    // Buckets strictly between the underflow and overflow ones.
-    let inner = if step > 0 { (max - min) / step } else { 0 };
-    let last_index = (inner + 1).max(0) as usize;
-    let relevant = &buckets[..buckets.len().min(last_index + 1)];
-    let Some((first, last, _)) = span(relevant) else {
-        return String::new();
-    };
-    // The bar scale comes from every bucket the value holds.
-    let top = buckets.iter().copied().max().unwrap_or(0);
-    let mut out = String::new();
-    for (i, &count) in relevant.iter().enumerate().take(last + 1).skip(first) {
-        let label = if i == 0 {
-            format!("(..., {})", linear_label(min))
-        } else if i == last_index {
-            format!("[{}, ...)", linear_label(max))
-        } else {
-            let low = (i as i64 - 1) * step + min;
-            format!("[{}, {})", linear_label(low), linear_label(low + step))
-        };
-        push_line(&mut out, &label, count, bar(count, top));
+/// `(..., 0)`, `[0]`, `[1]`, `[2, 4)`, `[512, 1K)`.
+fn power_bucket_label(bucket: &Bucket) -> String {
+    match (bucket.min, bucket.max) {
+        (None, Some(max)) => format!("(..., {})", max.wrapping_add(1)),
+        (Some(min), Some(max)) if min == max => format!("[{min}]"),
+        (Some(min), Some(max)) => format!(
+            "[{}, {})",
+            size_label(min as u64),
+            size_label((max as u64).wrapping_add(1))
+        ),
+        (Some(min), None) => format!("[{}, ...)", size_label(min as u64)),
+        (None, None) => "(..., ...)".to_string(),
     }
-    out
 }
 
-/// First and last non-zero bucket and the largest count.
-fn span(buckets: &[u64]) -> Option<(usize, usize, u64)> {
-    let first = buckets.iter().position(|&c| c > 0)?;
-    let last = buckets.iter().rposition(|&c| c > 0)?;
-    let max = buckets.iter().copied().max().unwrap_or(0);
-    Some((first, last, max))
+/// `(..., 0)`, `[10, 20)`, `[1K, 2K)`, `[100, ...)`.
+fn linear_bucket_label(bucket: &Bucket) -> String {
+    match (bucket.min, bucket.max) {
+        (None, Some(max)) => format!("(..., {})", linear_label(max.wrapping_add(1))),
+        (Some(min), Some(max)) => format!(
+            "[{}, {})",
+            linear_label(min),
+            linear_label(max.wrapping_add(1))
+        ),
+        (Some(min), None) => format!("[{}, ...)", linear_label(min)),
+        (None, None) => "(..., ...)".to_string(),
+    }
 }
 
 /// bpftrace computes the bar length in single precision and truncates:
@@ -77,6 +68,16 @@ fn bar(count: u64, max: u64) -> usize {
 fn push_line(out: &mut String, label: &str, count: u64, bar: usize) {
     let bar = "@".repeat(bar.min(BAR_WIDTH));
     out.push_str(&format!("{label:<16}{count:>8} |{bar:<BAR_WIDTH$}|\n"));
+}
+
+/// A power of two with a binary suffix, as [`power_label`] writes it;
+/// any other number in full.
+fn size_label(n: u64) -> String {
+    if n.is_power_of_two() {
+        power_label(n.trailing_zeros())
+    } else {
+        n.to_string()
+    }
 }
 
 /// `2^power` with a binary suffix: `512`, `1K`, `16M`, `2G`, `8T`. bpftrace
@@ -111,6 +112,15 @@ fn linear_label(n: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::view::{linear, power_of_two};
+
+    fn hist_table(buckets: &[u64], div: u64) -> String {
+        histogram_table(&power_of_two(buckets, div))
+    }
+
+    fn lhist_table(buckets: &[u64], min: i64, max: i64, step: i64) -> String {
+        histogram_table(&linear(buckets, min, max, step))
+    }
 
     fn hist_of(values: &[i64]) -> Vec<u64> {
         let mut buckets = vec![0u64; 66];
