@@ -65,6 +65,11 @@ enum Pattern {
     Regex(String),
     /// Consecutive lines.
     Block(Vec<String>),
+    /// A line that parses as this JSON document (its text, placeholders
+    /// still in).
+    Json(String),
+    /// Nothing but JSON: every line parses.
+    JsonLines,
 }
 
 #[derive(Clone, Debug)]
@@ -223,6 +228,18 @@ fn apply(case: &mut Case, key: &str, value: String) -> Result<(), String> {
                 }
                 Pattern::Block(lines)
             }
+            Kind::Json => {
+                let sample = fill_json_placeholders(&value, &Placeholders::default());
+                serde_json::from_str::<serde_json::Value>(&sample)
+                    .map_err(|e| format!("{key}: not JSON: {e}"))?;
+                Pattern::Json(value)
+            }
+            Kind::JsonLines => {
+                if !value.trim().is_empty() {
+                    return Err(format!("{key} takes no value"));
+                }
+                Pattern::JsonLines
+            }
         };
         case.checks.push(Check {
             key,
@@ -285,6 +302,8 @@ enum Kind {
     Line,
     Regex,
     Block,
+    Json,
+    JsonLines,
 }
 
 /// The expectation keys: the stream they look at, how they match, and
@@ -295,6 +314,8 @@ const CHECK_KEYS: &[(&str, Stream, Kind, bool)] = &[
     ("EXPECT_NONE", Stream::Stdout, Kind::Line, false),
     ("EXPECT_NONE_REGEX", Stream::Stdout, Kind::Regex, false),
     ("EXPECT_BLOCK", Stream::Stdout, Kind::Block, true),
+    ("EXPECT_JSON", Stream::Stdout, Kind::Json, true),
+    ("EXPECT_JSON_LINES", Stream::Stdout, Kind::JsonLines, true),
     ("EXPECT_STDERR", Stream::Stderr, Kind::Line, true),
     ("EXPECT_STDERR_REGEX", Stream::Stderr, Kind::Regex, true),
     ("EXPECT_STDERR_NONE", Stream::Stderr, Kind::Line, false),
@@ -430,6 +451,34 @@ fn fill_check_placeholders(text: &str, p: &Placeholders, regex: bool) -> String 
         .replace("{after_pid}", &value(p.after_pid))
         .replace("{workload}", &literal(&p.workload))
         .replace("{repo}", &literal(&p.repo))
+}
+
+/// Fills the placeholders of an `EXPECT_JSON` document: pids are numbers
+/// (0 when unknown), the other values go inside the document's strings, so
+/// they are escaped as JSON string contents.
+fn fill_json_placeholders(text: &str, p: &Placeholders) -> String {
+    let pid = |v: Option<u32>| v.unwrap_or(0).to_string();
+    let escaped = |s: &str| {
+        let quoted = serde_json::to_string(s).expect("a string serializes");
+        quoted[1..quoted.len() - 1].to_string()
+    };
+    text.replace("{rtrace_pid}", &pid(p.rtrace_pid))
+        .replace("{after_pid}", &pid(p.after_pid))
+        .replace("{workload}", &escaped(&p.workload))
+        .replace("{repo}", &escaped(&p.repo))
+}
+
+/// The stdout lines that are not JSON, with why, for the `EXPECT_JSON` keys.
+fn non_json_lines(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            serde_json::from_str::<serde_json::Value>(line)
+                .err()
+                .map(|e| format!("stdout line {} is not JSON ({e}): {line:?}", i + 1))
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -591,7 +640,13 @@ fn read_lines(
     });
 }
 
+/// bpftrace's "Attaching N probes..." line, or its JSON record
+/// `{"type": "attached_probes", ...}`.
 fn is_attach_line(line: &str) -> bool {
+    if line.starts_with('{') {
+        return serde_json::from_str::<serde_json::Value>(line)
+            .is_ok_and(|record| record["type"] == "attached_probes");
+    }
     line.starts_with("Attaching ") && line.trim_end().ends_with("...")
 }
 
@@ -801,6 +856,15 @@ fn evaluate(case: &Case, outcome: &Outcome) -> Vec<String> {
     };
     let stdout = trimmed(&outcome.stdout);
     let stderr = trimmed(&outcome.stderr);
+    let wants_json = case
+        .checks
+        .iter()
+        .any(|c| matches!(c.pattern, Pattern::Json(_) | Pattern::JsonLines));
+    let not_json = if wants_json {
+        non_json_lines(&stdout)
+    } else {
+        Vec::new()
+    };
     for check in &case.checks {
         let lines = match check.stream {
             Stream::Stdout => &stdout,
@@ -830,6 +894,23 @@ fn evaluate(case: &Case, outcome: &Outcome) -> Vec<String> {
                 let found = lines.windows(block.len()).any(|w| w == block.as_slice());
                 (found, format!("\n    {}", block.join("\n    ")))
             }
+            Pattern::Json(document) => {
+                let document = fill_json_placeholders(document, p);
+                let expected: serde_json::Value = match serde_json::from_str(&document) {
+                    Ok(value) => value,
+                    Err(e) => {
+                        failures.push(format!("{} {document}: not JSON: {e}", check.key));
+                        continue;
+                    }
+                };
+                let found = lines.iter().any(|line| {
+                    serde_json::from_str::<serde_json::Value>(line).is_ok_and(|v| v == expected)
+                });
+                (found, document)
+            }
+            // Every line is checked once, after the loop, for all the
+            // JSON keys of the case.
+            Pattern::JsonLines => continue,
         };
         if found != check.present {
             let verdict = if check.present {
@@ -844,6 +925,7 @@ fn evaluate(case: &Case, outcome: &Outcome) -> Vec<String> {
             ));
         }
     }
+    failures.extend(not_json);
     failures
 }
 
