@@ -153,9 +153,10 @@ impl Builtin for Comm {
         off: i16,
         size: u32,
     ) -> Result<(), LowerError> {
-        if size > COMM_SIZE {
-            strings::zero(cx, off, size);
-        }
+        // Some kernels (6.1) copy the name with strscpy and leave the bytes
+        // after its NUL as they were: unzeroed, one name would make many
+        // different map keys.
+        strings::zero(cx, off, size);
         cx.asm.mov(Reg::R1, Reg::R10);
         cx.asm.alu(AluOp::Add, Reg::R1, off as i32);
         cx.asm.mov(Reg::R2, size.min(COMM_SIZE) as i32);
