@@ -34,9 +34,10 @@ pub struct Cli {
     #[arg(short = 'e', value_name = "PROGRAM")]
     pub program: Option<String>,
 
-    /// List probes matching GLOB (all when no GLOB), then exit.
-    #[arg(short = 'l', value_name = "GLOB", num_args = 0..=1, default_missing_value = "*")]
-    pub list: Option<String>,
+    /// List probes matching the GLOB that follows (all when none), then
+    /// exit. A flag, as in bpftrace, so that `-lv GLOB` works.
+    #[arg(short = 'l')]
+    pub list: bool,
 
     /// Output format of the program's output.
     #[arg(short = 'f', value_name = "FORMAT", value_enum, default_value_t)]

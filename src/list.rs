@@ -5,6 +5,8 @@ use rtrace_lang::probes::{ProbeKind, PROBE_TYPES};
 use rtrace_runtime::tracefs::Tracefs;
 use std::process::ExitCode;
 
+mod kernel_function;
+
 pub fn list(glob: &str, verbose: bool) -> anyhow::Result<ExitCode> {
     let kernel = Tracefs::default();
     let mut names = Vec::new();
@@ -14,7 +16,11 @@ pub fn list(glob: &str, verbose: bool) -> anyhow::Result<ExitCode> {
             ProbeKind::Interval | ProbeKind::Profile => {
                 names.push(format!("{}:{}", probe.name, "hz|s|ms|us:N"))
             }
-            ProbeKind::Tracepoint => {}
+            ProbeKind::Tracepoint
+            | ProbeKind::Kprobe
+            | ProbeKind::Kretprobe
+            | ProbeKind::Fentry
+            | ProbeKind::Fexit => {}
         }
     }
     // Listing tracepoints needs tracefs; without it, still list the rest.
@@ -40,6 +46,15 @@ pub fn list(glob: &str, verbose: bool) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+    }
+    for probe in PROBE_TYPES {
+        // Reading the kernel's function list and BTF is skipped when the
+        // glob names another probe type.
+        let type_glob = glob.split(':').next().unwrap_or(glob);
+        if glob.contains(':') && !glob_match(type_glob, probe.name) {
+            continue;
+        }
+        kernel_function::list(probe, glob, verbose, &kernel, &mut out);
     }
     print!("{out}");
     Ok(ExitCode::SUCCESS)

@@ -118,6 +118,49 @@ fn compile(source: &Source, cli: &Cli) -> Result<Compiled, ExitCode> {
     })
 }
 
+/// `-v`: kernel function probes that use the other mechanism than their
+/// own because the kernel lacks it.
+fn print_substitutions(compiled: &Compiled) {
+    use rtrace_lang::probes::{Attach, Mechanism};
+    for spec in &compiled.manifest.programs {
+        for attach in &spec.attach {
+            let Attach::KernelFunction { target, via } = attach else {
+                continue;
+            };
+            let note = match (via, target.native_is_kprobe(), target.at_return()) {
+                (Mechanism::Trampoline { .. }, true, false) => {
+                    "runs as fentry: this kernel has no kprobes"
+                }
+                (Mechanism::Trampoline { .. }, true, true) => {
+                    "runs as fexit: this kernel has no kprobes"
+                }
+                (Mechanism::Kprobe, false, false) => {
+                    "runs as a kprobe: this kernel cannot run fentry programs"
+                }
+                (Mechanism::Kprobe, false, true) => {
+                    "runs as a kretprobe: this kernel cannot run fexit programs"
+                }
+                _ => continue,
+            };
+            eprintln!(
+                "note: {} {note}{}",
+                attach.name(),
+                missing_reason(target.native_is_kprobe())
+            );
+        }
+    }
+}
+
+/// Why the kernel has no kprobes, in parentheses.
+fn missing_reason(kprobes: bool) -> String {
+    let reason = if kprobes {
+        rtrace_runtime::kernel_functions::kprobes_missing()
+    } else {
+        None
+    };
+    reason.map(|r| format!(" ({r})")).unwrap_or_default()
+}
+
 fn print_listing(compiled: &Compiled) {
     let names: Vec<&str> = compiled.map_names.iter().map(String::as_str).collect();
     for (spec, code) in compiled.manifest.programs.iter().zip(&compiled.code) {
@@ -182,7 +225,8 @@ fn explain_verifier(compiled: &Compiled, program: usize, log: &str, source: &Sou
 
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    if let Some(glob) = &cli.list {
+    if cli.list {
+        let glob = cli.rest.first().map_or("*", String::as_str);
         return list::list(glob, cli.verbose);
     }
     let Some(source) = read_source(&cli)? else {
@@ -194,6 +238,7 @@ fn run() -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     if cli.verbose {
+        print_substitutions(&compiled);
         print_listing(&compiled);
     }
     if let Some(path) = &cli.emit_obj {

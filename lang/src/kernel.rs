@@ -1,7 +1,17 @@
 //! What the front end needs to know about the running kernel, behind one
 //! trait so the checker is tested with a fake.
 
+use crate::btf::Btf;
 use crate::tracepoint::TracepointFormat;
+use std::collections::HashSet;
+
+/// A function kprobes and fentry can trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceableFunction {
+    pub name: String,
+    /// `None` for the kernel image itself.
+    pub module: Option<String>,
+}
 
 pub trait KernelInfo {
     /// Every tracepoint as `(category, event)`.
@@ -13,6 +23,32 @@ pub trait KernelInfo {
         category: &str,
         event: &str,
     ) -> Result<Option<TracepointFormat>, String>;
+
+    // Kernel functions. The defaults describe a kernel that cannot trace
+    // them, so a fake need not implement what its tests do not use.
+
+    /// The functions kprobes and fentry can trace.
+    fn traceable_functions(&self) -> Result<&[TraceableFunction], String> {
+        Err("no traceable functions".into())
+    }
+    /// Functions the kernel refuses to kprobe.
+    fn kprobe_blacklist(&self) -> &HashSet<String> {
+        static EMPTY: std::sync::OnceLock<HashSet<String>> = std::sync::OnceLock::new();
+        EMPTY.get_or_init(HashSet::new)
+    }
+    /// `None` when kprobes work, otherwise the reason they do not.
+    fn kprobes_missing(&self) -> Option<String> {
+        Some("not supported".into())
+    }
+    /// The kernel's BTF, parsed on first use.
+    fn btf(&self) -> Result<&Btf, String> {
+        Err("no BTF".into())
+    }
+    /// Whether an fentry program loads for the function with this BTF id,
+    /// or why not.
+    fn fentry_loads(&self, _btf_id: u32) -> Result<(), String> {
+        Err("not supported".into())
+    }
 }
 
 /// Shell-style glob matching (`*` and `?`), used to expand attach points.

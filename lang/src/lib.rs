@@ -1,6 +1,7 @@
 //! The rtrace front end: source text in, a checked program out.
 
 pub mod ast;
+pub mod btf;
 pub mod check;
 pub mod diagnostic;
 pub mod format;
@@ -8,6 +9,7 @@ pub mod kernel;
 pub mod lexer;
 pub mod parser;
 pub mod probes;
+pub mod pt_regs;
 pub mod tracepoint;
 pub mod types;
 

@@ -5,6 +5,9 @@
 use crate::ast::{AttachPoint, Span};
 use crate::diagnostic::{closest, Diagnostic};
 
+mod kernel_function;
+pub use kernel_function::{KernelFunction, Mechanism};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ProbeKind {
     Begin,
@@ -12,6 +15,10 @@ pub enum ProbeKind {
     Tracepoint,
     Interval,
     Profile,
+    Kprobe,
+    Kretprobe,
+    Fentry,
+    Fexit,
 }
 
 pub struct ProbeType {
@@ -59,6 +66,34 @@ pub const PROBE_TYPES: &[ProbeType] = &[
         usage: "profile:hz|s|ms|us:N",
         summary: "fires on every CPU at a fixed period (sampling)",
     },
+    ProbeType {
+        kind: ProbeKind::Kprobe,
+        name: "kprobe",
+        aliases: &["k"],
+        usage: "kprobe:[MODULE:]FUNCTION[+OFFSET] (globs allowed)",
+        summary: "entry of a kernel function; arguments as arg0..arg5",
+    },
+    ProbeType {
+        kind: ProbeKind::Kretprobe,
+        name: "kretprobe",
+        aliases: &["kr"],
+        usage: "kretprobe:[MODULE:]FUNCTION (globs allowed)",
+        summary: "return of a kernel function; its value as retval",
+    },
+    ProbeType {
+        kind: ProbeKind::Fentry,
+        name: "fentry",
+        aliases: &["f", "kfunc"],
+        usage: "fentry:FUNCTION (globs allowed)",
+        summary: "entry of a kernel function through BTF; arguments as args.NAME",
+    },
+    ProbeType {
+        kind: ProbeKind::Fexit,
+        name: "fexit",
+        aliases: &["fr", "kretfunc"],
+        usage: "fexit:FUNCTION (globs allowed)",
+        summary: "return of a kernel function through BTF; args.NAME and retval",
+    },
 ];
 
 pub fn probe_type(name: &str) -> Option<&'static ProbeType> {
@@ -96,6 +131,19 @@ pub enum AttachSpec {
         period: Period,
         text: String,
     },
+    /// kprobe, kretprobe, fentry, fexit; the function may be a glob.
+    KernelFunction(KernelFunction),
+}
+
+/// How a probe's program reads `argN` and `retval`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgumentSource {
+    /// `struct pt_regs` (kprobes, uprobes): the calling convention's
+    /// registers, see `pt_regs`.
+    Registers,
+    /// A BPF trampoline's context (fentry, fexit): one 8-byte slot per
+    /// argument, then the return value.
+    Trampoline,
 }
 
 /// One concrete attach point: what a program is attached to.
@@ -112,6 +160,10 @@ pub enum Attach {
         period: Period,
         text: String,
     },
+    KernelFunction {
+        target: KernelFunction,
+        via: Mechanism,
+    },
 }
 
 impl Attach {
@@ -121,6 +173,38 @@ impl Attach {
             Attach::End => ProbeKind::End,
             Attach::Tracepoint { .. } => ProbeKind::Tracepoint,
             Attach::Timer { kind, .. } => *kind,
+            Attach::KernelFunction { target, .. } => target.kind,
+        }
+    }
+
+    /// Where `argN` and `retval` come from, `None` for probes without them.
+    pub fn argument_source(&self) -> Option<ArgumentSource> {
+        match self {
+            Attach::KernelFunction {
+                via: Mechanism::Kprobe,
+                ..
+            } => Some(ArgumentSource::Registers),
+            Attach::KernelFunction {
+                via: Mechanism::Trampoline { .. },
+                ..
+            } => Some(ArgumentSource::Trampoline),
+            _ => None,
+        }
+    }
+
+    /// Whether the probe fires when a function returns.
+    pub fn at_return(&self) -> bool {
+        match self {
+            Attach::KernelFunction { target, .. } => target.at_return(),
+            _ => false,
+        }
+    }
+
+    /// The probed function, for the `func` builtin.
+    pub fn function(&self) -> Option<&str> {
+        match self {
+            Attach::KernelFunction { target, .. } => Some(&target.function),
+            _ => None,
         }
     }
 
@@ -131,6 +215,7 @@ impl Attach {
             Attach::End => "END".into(),
             Attach::Tracepoint { category, event } => format!("tracepoint:{category}:{event}"),
             Attach::Timer { text, .. } => text.clone(),
+            Attach::KernelFunction { target, .. } => target.name(),
         }
     }
 }
@@ -195,6 +280,11 @@ pub fn parse_attach_point(point: &AttachPoint) -> Result<AttachSpec, Diagnostic>
                 period,
                 text: canonical,
             })
+        }
+        ProbeKind::Kprobe | ProbeKind::Kretprobe | ProbeKind::Fentry | ProbeKind::Fexit => {
+            kernel_function::parse(probe.kind, rest)
+                .map(AttachSpec::KernelFunction)
+                .map_err(|message| bad(format!("{message} in '{text}'")))
         }
     }
 }

@@ -7,6 +7,9 @@ use crate::types::{IntType, Type};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TracepointFormat {
     pub fields: Vec<Field>,
+    /// Where a kernel function probe finds the function's return value
+    /// (fexit, kretprobe), when its context is typed from BTF.
+    pub retval: Option<Field>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,7 +73,10 @@ impl TracepointFormat {
                 fields.push(field);
             }
         }
-        Ok(TracepointFormat { fields })
+        Ok(TracepointFormat {
+            fields,
+            retval: None,
+        })
     }
 }
 

@@ -7,6 +7,8 @@ use aya::Ebpf;
 use rtrace_codegen::manifest::Manifest;
 use rtrace_lang::probes::{Attach, Period, ProbeKind};
 
+pub mod kernel_function;
+
 #[derive(Debug, thiserror::Error)]
 #[error("cannot attach {probe}: {cause}")]
 pub struct AttachError {
@@ -40,6 +42,12 @@ pub fn attach_all(ebpf: &mut Ebpf, manifest: &Manifest) -> Result<(), AttachErro
                 (Attach::Tracepoint { category, event }, Program::TracePoint(p)) => {
                     p.attach(category, event).map_err(|e| fail(&e))?;
                 }
+                (Attach::KernelFunction { target, via }, program) => {
+                    match kernel_function::attach(program, target, *via) {
+                        Some(result) => result.map_err(|e| fail(&e))?,
+                        None => return Err(mismatch(attach)),
+                    }
+                }
                 (Attach::Timer { kind, period, .. }, Program::PerfEvent(p)) => {
                     let policy = match *period {
                         Period::Hz(hz) => SamplePolicy::Frequency(hz),
@@ -64,16 +72,18 @@ pub fn attach_all(ebpf: &mut Ebpf, manifest: &Manifest) -> Result<(), AttachErro
                         .map_err(|e| fail(&e))?;
                     }
                 }
-                _ => {
-                    return Err(AttachError {
-                        probe: attach.name(),
-                        cause: "program type does not match the probe".into(),
-                    })
-                }
+                _ => return Err(mismatch(attach)),
             }
         }
     }
     Ok(())
+}
+
+fn mismatch(attach: &Attach) -> AttachError {
+    AttachError {
+        probe: attach.name(),
+        cause: "program type does not match the probe".into(),
+    }
 }
 
 /// Detaches every program. The kernel waits for an RCU grace period per
@@ -85,6 +95,9 @@ pub fn detach_all(ebpf: &mut Ebpf) {
                 let _ = match program {
                     Program::TracePoint(p) => p.unload(),
                     Program::PerfEvent(p) => p.unload(),
+                    Program::KProbe(p) => p.unload(),
+                    Program::FEntry(p) => p.unload(),
+                    Program::FExit(p) => p.unload(),
                     _ => Ok(()),
                 };
             });

@@ -56,16 +56,19 @@ impl<'c> Session<'c> {
             let program = ebpf
                 .program_mut(&spec.symbol)
                 .ok_or_else(|| RunError::Internal(format!("program {} missing", spec.symbol)))?;
-            let loaded = match program {
+            let loaded = match &mut *program {
                 Program::TracePoint(p) => p.load(),
                 Program::RawTracePoint(p) => p.load(),
                 Program::PerfEvent(p) => p.load(),
-                _ => {
-                    return Err(RunError::Internal(format!(
-                        "unexpected program type for {}",
-                        spec.symbol
-                    )))
-                }
+                other => match attach::kernel_function::load(other, &spec.attach) {
+                    Some(loaded) => loaded,
+                    None => {
+                        return Err(RunError::Internal(format!(
+                            "unexpected program type for {}",
+                            spec.symbol
+                        )))
+                    }
+                },
             };
             loaded.map_err(|e| RunError::verifier(e, index, spec))?;
             if options.verbose {

@@ -1,8 +1,14 @@
 //! tracefs: mounted on demand, and the kernel's tracepoints read from it.
+//! `Tracefs` is the front end's view of the running kernel: kernel
+//! function facts come from `kernel_functions`, each read on first use.
 
-use rtrace_lang::kernel::KernelInfo;
+use crate::kernel_functions;
+use rtrace_lang::btf::Btf;
+use rtrace_lang::kernel::{KernelInfo, TraceableFunction};
 use rtrace_lang::tracepoint::TracepointFormat;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 const TRACEFS: &str = "/sys/kernel/tracing";
 const DEBUGFS_TRACING: &str = "/sys/kernel/debug/tracing";
@@ -39,7 +45,12 @@ pub fn ensure_mounted() -> Result<PathBuf, String> {
 /// The running kernel, as seen through tracefs.
 #[derive(Default)]
 pub struct Tracefs {
-    root: std::sync::OnceLock<Result<PathBuf, String>>,
+    root: OnceLock<Result<PathBuf, String>>,
+    functions: OnceLock<Result<Vec<TraceableFunction>, String>>,
+    blacklist: OnceLock<HashSet<String>>,
+    btf: OnceLock<Result<Btf, String>>,
+    /// Whether fentry programs load: asked once, for the first function.
+    fentry: OnceLock<Result<(), String>>,
 }
 
 impl Tracefs {
@@ -98,5 +109,34 @@ impl KernelInfo for Tracefs {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(format!("{}: {e}", path.display())),
         }
+    }
+
+    fn traceable_functions(&self) -> Result<&[TraceableFunction], String> {
+        self.functions
+            .get_or_init(|| kernel_functions::traceable_functions(self.root()?))
+            .as_deref()
+            .map_err(Clone::clone)
+    }
+
+    fn kprobe_blacklist(&self) -> &HashSet<String> {
+        self.blacklist
+            .get_or_init(kernel_functions::kprobe_blacklist)
+    }
+
+    fn kprobes_missing(&self) -> Option<String> {
+        kernel_functions::kprobes_missing()
+    }
+
+    fn btf(&self) -> Result<&Btf, String> {
+        self.btf
+            .get_or_init(kernel_functions::read_btf)
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    fn fentry_loads(&self, btf_id: u32) -> Result<(), String> {
+        self.fentry
+            .get_or_init(|| kernel_functions::fentry_loads(btf_id))
+            .clone()
     }
 }

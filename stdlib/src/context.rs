@@ -1,5 +1,5 @@
 //! What the probe knows about where it fired: pid, tid, uid, gid, cpu,
-//! comm, nsecs, elapsed, probe.
+//! comm, nsecs, elapsed, probe. Function arguments are in `registers.rs`.
 
 use crate::builtin::{result_of_r0, Builtin, Form};
 use rtrace_codegen::asm::{AluOp, Helper, Reg};
@@ -193,34 +193,5 @@ impl Builtin for ProbeName {
     ) -> Result<(), LowerError> {
         let name = cx.attach.attach.name();
         strings::store_literal(cx, name.as_bytes(), off, size)
-    }
-}
-
-/// `arg0`..`arg5` belong to probes with register context (kprobes,
-/// uprobes); in the probes built here they are a clear error.
-pub struct RegisterArg(pub &'static str);
-
-impl Builtin for RegisterArg {
-    fn name(&self) -> &'static str {
-        self.0
-    }
-    fn form(&self) -> Form {
-        Form::Variable
-    }
-    fn usage(&self) -> &'static str {
-        "argN"
-    }
-    fn summary(&self) -> &'static str {
-        "N-th function argument in kprobe and uprobe probes"
-    }
-    fn check_variable(&self, span: Span, probe: &ProbeScope) -> Result<Type, Diagnostic> {
-        let here = probe.names.first().cloned().unwrap_or_default();
-        Err(
-            Diagnostic::error(span, format!("{} is not available in {here}", self.0))
-                .with_label("no register arguments in this probe")
-                .with_hint(
-                    "tracepoint arguments are read by name: args.FIELD (`rtrace -lv` lists them)",
-                ),
-        )
     }
 }

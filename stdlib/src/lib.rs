@@ -7,6 +7,7 @@ pub mod builtin;
 pub mod context;
 pub mod maps;
 pub mod output;
+pub mod registers;
 pub mod strings;
 pub mod value;
 
@@ -31,12 +32,18 @@ pub static BUILTINS: &[&dyn Builtin] = &[
     &context::NSECS,
     &context::Elapsed,
     &context::ProbeName,
-    &context::RegisterArg("arg0"),
-    &context::RegisterArg("arg1"),
-    &context::RegisterArg("arg2"),
-    &context::RegisterArg("arg3"),
-    &context::RegisterArg("arg4"),
-    &context::RegisterArg("arg5"),
+    &registers::Arg(0),
+    &registers::Arg(1),
+    &registers::Arg(2),
+    &registers::Arg(3),
+    &registers::Arg(4),
+    &registers::Arg(5),
+    &registers::Arg(6),
+    &registers::Arg(7),
+    &registers::Arg(8),
+    &registers::Arg(9),
+    &registers::Retval,
+    &registers::Func,
     &aggregate::AGGREGATIONS[0],
     &aggregate::AGGREGATIONS[1],
     &aggregate::AGGREGATIONS[2],

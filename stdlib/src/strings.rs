@@ -3,6 +3,7 @@
 use crate::builtin::{Builtin, Form};
 use rtrace_codegen::asm::Reg;
 use rtrace_codegen::lower::cx::FnCx;
+use rtrace_codegen::lower::strings::AddressSpace;
 use rtrace_codegen::lower::{strings, LowerError};
 use rtrace_lang::ast::{Expr, ExprKind};
 use rtrace_lang::check::builtins::CallInfo;
@@ -65,12 +66,16 @@ impl Builtin for Str {
             return strings::eval_into(cx, &args[0], off, size);
         }
         let read_size = cx.type_of(expr).size().min(size);
-        let user = matches!(ptr_type, Type::Ptr { user: true });
+        let space = match ptr_type {
+            Type::Ptr { user: true } => AddressSpace::User,
+            Type::Ptr { user: false } => AddressSpace::Kernel,
+            _ => AddressSpace::Unknown,
+        };
         let ptr = cx.eval(&args[0])?;
         cx.release(ptr);
         strings::zero(cx, off, size);
         cx.move_to(Reg::R3, ptr);
-        strings::read_str_from(cx, Reg::R3, off, read_size, user);
+        strings::read_str_from(cx, Reg::R3, off, read_size, space);
         Ok(())
     }
 }

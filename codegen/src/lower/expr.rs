@@ -142,6 +142,17 @@ fn tracepoint_field(cx: &mut FnCx, name: &str) -> Result<Operand, LowerError> {
         FieldKind::Pointer { .. } => (8, false),
         _ => return Err(cx.internal("string field read as integer")),
     };
+    load_context_int(cx, field.offset, size, signed)
+}
+
+/// Reads an integer of `size` bytes at `offset` in the probe's context,
+/// sign-extended when `signed`, into a fresh temporary.
+pub fn load_context_int(
+    cx: &mut FnCx,
+    offset: u32,
+    size: u32,
+    signed: bool,
+) -> Result<Operand, LowerError> {
     let load_size = match size {
         1 => Size::B,
         2 => Size::H,
@@ -149,7 +160,7 @@ fn tracepoint_field(cx: &mut FnCx, name: &str) -> Result<Operand, LowerError> {
         _ => Size::DW,
     };
     let t = cx.temp()?;
-    cx.asm.load(load_size, Reg::R0, CTX, field.offset as i16);
+    cx.asm.load(load_size, Reg::R0, CTX, offset as i16);
     if signed && size < 8 {
         let shift = (64 - size * 8) as i32;
         cx.asm.alu(AluOp::Lsh, Reg::R0, shift);

@@ -18,7 +18,7 @@ use builtins::BuiltinEmit;
 use cx::{FnCx, Operand, CTX};
 use rtrace_lang::ast::{ExprId, Program, Span};
 use rtrace_lang::check::{Checked, CheckedAttach, MapValueType};
-use rtrace_lang::probes::Attach;
+use rtrace_lang::probes::{Attach, Mechanism};
 use rtrace_lang::types::Type;
 use std::collections::HashMap;
 
@@ -160,6 +160,14 @@ fn section_for(attach: &CheckedAttach) -> String {
         Attach::End => "raw_tp/rtrace_end".into(),
         Attach::Tracepoint { category, event } => format!("tracepoint/{category}/{event}"),
         Attach::Timer { .. } => "perf_event".into(),
+        Attach::KernelFunction { target, via } => match (via, target.at_return()) {
+            (Mechanism::Kprobe, false) => "kprobe".into(),
+            (Mechanism::Kprobe, true) => "kretprobe".into(),
+            // A trampoline program is loaded for one function: the name
+            // keeps programs of different functions apart.
+            (Mechanism::Trampoline { .. }, false) => format!("fentry/{}", target.function),
+            (Mechanism::Trampoline { .. }, true) => format!("fexit/{}", target.function),
+        },
     }
 }
 

@@ -139,26 +139,37 @@ fn tracepoint_string(cx: &mut FnCx, name: &str, off: i16, size: u32) -> Result<(
             cx.asm.load(Size::W, Reg::R3, CTX, field.offset as i16);
             cx.asm.alu(AluOp::And, Reg::R3, 0xffff);
             cx.asm.alu(AluOp::Add, Reg::R3, CTX);
-            read_str_from(cx, Reg::R3, off, size, false);
+            read_str_from(cx, Reg::R3, off, size, AddressSpace::Kernel);
             Ok(())
         }
         _ => Err(cx.internal("non-string field read as string")),
     }
 }
 
-/// `bpf_probe_read_{user,kernel}_str(r10 + off, size, ptr)`: `ptr` must be
+/// Where a pointer points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddressSpace {
+    Kernel,
+    User,
+    /// Not known when compiling (an integer, or a pointer from BTF without
+    /// address-space tags): the kernel tells by the address, which x86-64
+    /// can since its user and kernel address ranges do not overlap.
+    Unknown,
+}
+
+/// `bpf_probe_read_{user,kernel,}_str(r10 + off, size, ptr)`: `ptr` must be
 /// in r3 (or any register other than r1/r2).
-pub fn read_str_from(cx: &mut FnCx, ptr: Reg, off: i16, size: u32, user: bool) {
+pub fn read_str_from(cx: &mut FnCx, ptr: Reg, off: i16, size: u32, space: AddressSpace) {
     if ptr != Reg::R3 {
         cx.asm.mov(Reg::R3, ptr);
     }
     cx.asm.mov(Reg::R1, Reg::R10);
     cx.asm.alu(AluOp::Add, Reg::R1, off as i32);
     cx.asm.mov(Reg::R2, size as i32);
-    cx.asm.call(if user {
-        Helper::ProbeReadUserStr
-    } else {
-        Helper::ProbeReadKernelStr
+    cx.asm.call(match space {
+        AddressSpace::User => Helper::ProbeReadUserStr,
+        AddressSpace::Kernel => Helper::ProbeReadKernelStr,
+        AddressSpace::Unknown => Helper::ProbeReadStr,
     });
 }
 

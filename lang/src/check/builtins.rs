@@ -12,6 +12,8 @@ pub struct ProbeScope<'a> {
     pub kinds: &'a [ProbeKind],
     /// Full names of the attach points (`tracepoint:sched:sched_switch`).
     pub names: &'a [String],
+    /// The attach points themselves, with their typed contexts.
+    pub attaches: &'a [super::CheckedAttach],
 }
 
 /// A call being typed: its arguments are typed already.

@@ -61,6 +61,7 @@ pub(super) fn check_program(
             scope: ProbeScope {
                 kinds: &kinds,
                 names: &names,
+                attaches,
             },
             probe_index: index,
             assigned: HashSet::new(),

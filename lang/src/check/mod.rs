@@ -6,6 +6,8 @@
 pub mod builtins;
 mod expr;
 pub use expr::parse_int;
+mod kernel_function;
+pub use kernel_function::{equivalent_tracepoint, trampoline_format as kernel_function_format};
 mod probe;
 
 use crate::ast::{Program, Span};
@@ -45,7 +47,8 @@ pub struct CheckedProbe {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckedAttach {
     pub attach: Attach,
-    /// The tracepoint's fields, for `args.NAME`.
+    /// The fields `args.NAME` reads: a tracepoint's format, or a kernel
+    /// function's arguments typed from BTF.
     pub format: Option<Rc<TracepointFormat>>,
 }
 

@@ -49,6 +49,7 @@ fn resolve_one(
         AttachSpec::Begin => plain(Attach::Begin),
         AttachSpec::End => plain(Attach::End),
         AttachSpec::Timer { kind, period, text } => plain(Attach::Timer { kind, period, text }),
+        AttachSpec::KernelFunction(spec) => super::kernel_function::resolve(point, spec, kernel),
         AttachSpec::Tracepoint { category, event } => {
             let kernel_error = |e: String| {
                 Diagnostic::error(

@@ -32,7 +32,12 @@ impl KernelInfo for OneTracepoint {
         Ok(vec![("sched".into(), "sched_switch".into())])
     }
     fn tracepoint_format(&self, c: &str, e: &str) -> Result<Option<TracepointFormat>, String> {
-        Ok((c == "sched" && e == "sched_switch").then(|| TracepointFormat { fields: vec![] }))
+        Ok(
+            (c == "sched" && e == "sched_switch").then(|| TracepointFormat {
+                fields: vec![],
+                retval: None,
+            }),
+        )
     }
 }
 

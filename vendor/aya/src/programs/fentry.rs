@@ -65,6 +65,15 @@ impl FEntry {
         load_program_with_attach_type(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, data)
     }
 
+    /// rtrace: loads the program for the kernel function whose BTF type id
+    /// is `btf_id`, for callers that already read the kernel's BTF and
+    /// should not pay for a second parse.
+    pub fn load_by_btf_id(&mut self, btf_id: u32) -> Result<(), ProgramError> {
+        let Self { data } = self;
+        data.attach_btf_id = Some(btf_id);
+        load_program_with_attach_type(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, data)
+    }
+
     /// Attaches the program.
     ///
     /// The returned value can be used to detach, see [`FEntry::detach`].

@@ -1,0 +1,227 @@
+//! Function arguments and return values: `arg0`..`arg9`, `retval`, `func`.
+//! They read the probe's context the way its mechanism lays it out
+//! (`Attach::argument_source`): `struct pt_regs` for kprobes and uprobes,
+//! 8-byte slots for fentry and fexit. A probe type gets them by saying
+//! which of the two it uses.
+
+use crate::builtin::{Builtin, Form};
+use rtrace_codegen::asm::Size;
+use rtrace_codegen::lower::cx::{FnCx, Operand, CTX};
+use rtrace_codegen::lower::{expr, strings, LowerError};
+use rtrace_lang::ast::{Expr, Span};
+use rtrace_lang::check::builtins::ProbeScope;
+use rtrace_lang::check::CheckedAttach;
+use rtrace_lang::diagnostic::Diagnostic;
+use rtrace_lang::probes::ArgumentSource;
+use rtrace_lang::pt_regs;
+use rtrace_lang::tracepoint::FieldKind;
+use rtrace_lang::types::{IntType, Type};
+
+pub const ARG_NAMES: [&str; 10] = [
+    "arg0", "arg1", "arg2", "arg3", "arg4", "arg5", "arg6", "arg7", "arg8", "arg9",
+];
+
+/// `argN`: the N-th integer argument of the probed function, as a u64.
+pub struct Arg(pub usize);
+
+/// Where argument `n` is in one attach point's context.
+fn arg_offset(n: usize, attach: &CheckedAttach) -> Result<u32, String> {
+    let name = attach.attach.name();
+    match attach.attach.argument_source() {
+        None => Err(format!("{} has no function arguments", name)),
+        Some(_) if attach.attach.at_return() => Err(format!(
+            "arguments are gone when {name} fires, at the function's return"
+        )),
+        Some(ArgumentSource::Registers) => pt_regs::arg_offset(n).ok_or_else(|| {
+            format!("arg{n} is passed on the stack; only arg0 to arg5 are in registers")
+        }),
+        Some(ArgumentSource::Trampoline) => {
+            let fields = attach.format.as_ref().map_or(&[][..], |f| &f.fields[..]);
+            fields
+                .get(n)
+                .map(|f| f.offset)
+                .ok_or_else(|| format!("{} takes {} argument(s)", name, fields.len()))
+        }
+    }
+}
+
+impl Builtin for Arg {
+    fn name(&self) -> &'static str {
+        ARG_NAMES[self.0]
+    }
+    fn form(&self) -> Form {
+        Form::Variable
+    }
+    fn usage(&self) -> &'static str {
+        "argN"
+    }
+    fn summary(&self) -> &'static str {
+        "N-th argument of the probed function (kprobe, fentry, uprobe), as an integer"
+    }
+    fn check_variable(&self, span: Span, probe: &ProbeScope) -> Result<Type, Diagnostic> {
+        for attach in probe.attaches {
+            if let Err(why) = arg_offset(self.0, attach) {
+                let mut d = Diagnostic::error(
+                    span,
+                    format!("{} is not available here: {why}", self.name()),
+                )
+                .with_label("no such argument");
+                d = match attach.attach.argument_source() {
+                    None => d.with_hint(
+                        "tracepoint arguments are read by name: args.FIELD (`rtrace -lv` lists them)",
+                    ),
+                    Some(_) if attach.attach.at_return() => d.with_hint(
+                        "save the argument in a map at the entry probe, keyed by tid",
+                    ),
+                    Some(_) => d,
+                };
+                return Err(d);
+            }
+        }
+        Ok(Type::U64)
+    }
+    fn emit(&self, cx: &mut FnCx, _: &Expr) -> Result<Operand, LowerError> {
+        let offset = arg_offset(self.0, cx.attach).map_err(|e| cx.internal(e))?;
+        let t = cx.temp()?;
+        cx.asm
+            .load(Size::DW, rtrace_codegen::asm::Reg::R0, CTX, offset as i16);
+        cx.store_to(t, rtrace_codegen::asm::Reg::R0);
+        Ok(t)
+    }
+}
+
+/// `retval`: the return value, in kretprobe, fexit and uretprobe probes.
+pub struct Retval;
+
+/// Where the return value is in one attach point's context, and its type.
+fn retval_of(attach: &CheckedAttach) -> Result<(u32, IntType), String> {
+    let name = attach.attach.name();
+    match attach.attach.argument_source() {
+        Some(_) if !attach.attach.at_return() => Err(format!(
+            "{name} fires at the function's entry, before it returns"
+        )),
+        None => Err(format!("{name} has no return value")),
+        Some(ArgumentSource::Registers) => {
+            // A kretprobe typed from BTF (an fexit running as one).
+            let int = match attach.format.as_ref().and_then(|f| f.retval.as_ref()) {
+                Some(f) => match f.kind {
+                    FieldKind::Int(int) => int,
+                    _ => IntType::U64,
+                },
+                None => IntType::U64,
+            };
+            Ok((pt_regs::RETURN_VALUE, int))
+        }
+        Some(ArgumentSource::Trampoline) => {
+            let field = attach
+                .format
+                .as_ref()
+                .and_then(|f| f.retval.as_ref())
+                .ok_or_else(|| format!("{name} returns void"))?;
+            match field.kind {
+                FieldKind::Int(int) => Ok((field.offset, int)),
+                _ => Ok((field.offset, IntType::U64)),
+            }
+        }
+    }
+}
+
+impl Builtin for Retval {
+    fn name(&self) -> &'static str {
+        "retval"
+    }
+    fn form(&self) -> Form {
+        Form::Variable
+    }
+    fn usage(&self) -> &'static str {
+        "retval"
+    }
+    fn summary(&self) -> &'static str {
+        "the probed function's return value (kretprobe, fexit, uretprobe)"
+    }
+    fn check_variable(&self, span: Span, probe: &ProbeScope) -> Result<Type, Diagnostic> {
+        let mut types = Vec::new();
+        for attach in probe.attaches {
+            match retval_of(attach) {
+                Ok((_, int)) => types.push(int),
+                Err(why) => {
+                    return Err(Diagnostic::error(
+                        span,
+                        format!("retval is not available here: {why}"),
+                    )
+                    .with_label("no return value")
+                    .with_hint("retval is read in kretprobe, fexit and uretprobe probes"))
+                }
+            }
+        }
+        // Attach points that disagree (a wildcard over functions returning
+        // int and long) share a 64-bit type.
+        let int = match types.split_first() {
+            Some((first, rest)) if rest.iter().all(|t| t == first) => *first,
+            Some(_) if types.iter().any(|t| t.signed) => IntType::I64,
+            _ => IntType::U64,
+        };
+        Ok(Type::Int(int))
+    }
+    fn emit(&self, cx: &mut FnCx, e: &Expr) -> Result<Operand, LowerError> {
+        let (offset, _) = retval_of(cx.attach).map_err(|e| cx.internal(e))?;
+        let Type::Int(int) = cx.type_of(e) else {
+            return Err(cx.internal("retval is not an integer"));
+        };
+        // Read the value as wide as its own type, extended to the type
+        // the probe's attach points share.
+        let (_, own) = retval_of(cx.attach).map_err(|e| cx.internal(e))?;
+        let bytes = (own.bits as u32 / 8).min(int.bits as u32 / 8).max(1);
+        expr::load_context_int(cx, offset, bytes, own.signed)
+    }
+}
+
+/// `func`: the name of the probed function.
+pub struct Func;
+
+impl Builtin for Func {
+    fn name(&self) -> &'static str {
+        "func"
+    }
+    fn form(&self) -> Form {
+        Form::Variable
+    }
+    fn usage(&self) -> &'static str {
+        "func"
+    }
+    fn summary(&self) -> &'static str {
+        "name of the probed function"
+    }
+    fn check_variable(&self, span: Span, probe: &ProbeScope) -> Result<Type, Diagnostic> {
+        let mut longest = 0;
+        for attach in probe.attaches {
+            match attach.attach.function() {
+                Some(f) => longest = longest.max(f.len()),
+                None => {
+                    return Err(Diagnostic::error(
+                        span,
+                        format!("func is not available in {}", attach.attach.name()),
+                    )
+                    .with_label("not a function probe")
+                    .with_hint("func names the function of kprobe, fentry and uprobe probes; `probe` names any probe"))
+                }
+            }
+        }
+        Ok(Type::Str(longest as u32 + 1))
+    }
+    fn emit_str_into(
+        &self,
+        cx: &mut FnCx,
+        _: &Expr,
+        off: i16,
+        size: u32,
+    ) -> Result<(), LowerError> {
+        let name = cx
+            .attach
+            .attach
+            .function()
+            .ok_or_else(|| cx.internal("func without a function"))?
+            .to_string();
+        strings::store_literal(cx, name.as_bytes(), off, size)
+    }
+}
