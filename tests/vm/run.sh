@@ -51,11 +51,17 @@ build() {
   # The same command as the host tests (`cargo test --workspace --release`)
   # reuses their build: `cargo build` or `-p rtrace` would compile rtrace
   # again, with other features.
+  local build_ok=0
   (
     cd "$repo"
     cargo test --workspace --release --no-run --message-format=json
     cargo build --release --message-format=json -p rtrace-workload
-  ) | executables > "$work/executables"
+  ) | executables > "$work/executables" || build_ok=$?
+  if [ "$build_ok" -ne 0 ]; then
+    # The JSON messages hide the compiler's errors: show them.
+    (cd "$repo" && cargo test --workspace --release --no-run) >&2 || true
+    die "the build failed"
+  fi
   bin_rtrace=$(awk '$1 == "rtrace" { print $2 }' "$work/executables" | tail -n 1)
   bin_workload=$(awk '$1 == "rtrace-workload" { print $2 }' "$work/executables" | tail -n 1)
   bin_tests=$(awk '$1 == "runtime" { print $2 }' "$work/executables" | tail -n 1)
