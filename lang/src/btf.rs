@@ -420,7 +420,7 @@ pub(crate) mod build {
 
         pub fn int(&mut self, name: &str, size: u32, signed: bool) -> u32 {
             let encoding = if signed { 1 << 24 } else { 0 };
-            self.add(name, kind::INT, 0, false, size, &[encoding | size * 8])
+            self.add(name, kind::INT, 0, false, size, &[encoding | (size * 8)])
         }
 
         pub fn finish(self) -> Vec<u8> {
