@@ -99,6 +99,8 @@ make_initramfs() {
   {
     echo "export RTRACE_BIN=/rtrace/rtrace"
     echo "export RTRACE_WORKLOAD=/rtrace/rtrace-workload"
+    # Cases too slow for software emulation skip themselves on it.
+    echo "export RTRACE_EMULATED_CPU=1"
     printf 'export RTRACE_TEST_FILTER=%q\n' "${RTRACE_TEST_FILTER:-}"
     printf 'export RTRACE_TEST_PENDING=%q\n' "${RTRACE_TEST_PENDING:-}"
     printf 'export RTRACE_VM_COMMAND=%q\n' "${RTRACE_VM_COMMAND:-}"
