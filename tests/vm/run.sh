@@ -41,9 +41,11 @@ mkdir -p "$cache" "$logs"
 
 # --- what goes into the VM -------------------------------------------------
 
-# The executables cargo built, by target name, from cargo's JSON messages.
+# The executables cargo built, from cargo's JSON messages, one per line:
+# KIND NAME TEST PATH. `rtrace` is both a binary and, with TEST true, the
+# unit tests of src/main.rs: the kind and the test flag tell them apart.
 executables() {
-  sed -n 's/.*"target":{[^}]*"name":"\([^"]*\)".*"executable":"\([^"]*\)".*/\1 \2/p'
+  sed -n 's/.*"target":{"kind":\["\([^"]*\)"\][^}]*"name":"\([^"]*\)".*"profile":{[^}]*"test":\([a-z]*\)}.*"executable":"\([^"]*\)".*/\1 \2 \3 \4/p'
 }
 
 build() {
@@ -62,9 +64,9 @@ build() {
     (cd "$repo" && cargo test --workspace --release --no-run) >&2 || true
     die "the build failed"
   fi
-  bin_rtrace=$(awk '$1 == "rtrace" { print $2 }' "$work/executables" | tail -n 1)
-  bin_workload=$(awk '$1 == "rtrace-workload" { print $2 }' "$work/executables" | tail -n 1)
-  bin_tests=$(awk '$1 == "runtime" { print $2 }' "$work/executables" | tail -n 1)
+  bin_rtrace=$(awk '$1 == "bin" && $2 == "rtrace" && $3 == "false" { print $4 }' "$work/executables" | tail -n 1)
+  bin_workload=$(awk '$1 == "bin" && $2 == "rtrace-workload" && $3 == "false" { print $4 }' "$work/executables" | tail -n 1)
+  bin_tests=$(awk '$1 == "test" && $2 == "runtime" { print $4 }' "$work/executables" | tail -n 1)
   [ -x "$bin_rtrace" ] && [ -x "$bin_workload" ] && [ -x "$bin_tests" ] ||
     die "cargo did not report the three executables (see $work/executables)"
 }
