@@ -108,14 +108,16 @@ loop_seconds() {
 # that the EXIT trap can stop the tracer if anything fails.
 per_event_ns() {
   local tool=$1 script=$2 base=$3 i traced
-  "$tool" "$script" > "$tmp/tracer.out" 2>&1 &
+  # Standard error apart: with both in one file bpftrace's first stderr line
+  # (a RLIMIT_MEMLOCK warning) has been seen to hold back its Attaching line.
+  "$tool" "$script" > "$tmp/tracer.out" 2> "$tmp/tracer.err" &
   tracer_pid=$!
   for ((i = 0; i < 600; i++)); do
-    grep -q '^Attaching' "$tmp/tracer.out" && break
-    kill -0 "$tracer_pid" 2>/dev/null || die "$tool $script exited early: $(tail -n 3 "$tmp/tracer.out")"
+    grep -q '^Attaching [0-9]* probe' "$tmp/tracer.out" && break
+    kill -0 "$tracer_pid" 2>/dev/null || die "$tool $script exited early: $(tail -n 3 "$tmp/tracer.err")"
     sleep 0.05
   done
-  grep -q '^Attaching' "$tmp/tracer.out" || die "$tool $script never attached"
+  grep -q '^Attaching [0-9]* probe' "$tmp/tracer.out" || die "$tool $script never attached: $(tail -n 3 "$tmp/tracer.err")"
   # bpftrace prints the line just before attaching.
   sleep 1
   traced=$(loop_seconds)
