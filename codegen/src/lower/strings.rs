@@ -55,18 +55,18 @@ pub fn eval_into(cx: &mut FnCx, expr: &Expr, off: i16, size: u32) -> Result<(), 
     }
 }
 
-/// Zeroes `size` bytes at `r10 + off` (`off` is 8-aligned).
+/// Zeroes `size` bytes at `r10 + off`, with the widest aligned stores.
 pub fn zero(cx: &mut FnCx, off: i16, size: u32) {
-    let mut done = 0;
+    let mut done = 0u32;
     while done < size {
-        let step = if size - done >= 8 {
-            Size::DW
-        } else if size - done >= 4 {
-            Size::W
-        } else {
-            Size::B
-        };
-        cx.asm.store(step, Reg::R10, off + done as i16, 0);
+        // The verifier rejects misaligned stack stores, and a string inside
+        // a packed map key may start at any byte.
+        let at = i32::from(off) + done as i32;
+        let step = [Size::DW, Size::W, Size::H, Size::B]
+            .into_iter()
+            .find(|s| size - done >= s.bytes() && at.rem_euclid(s.bytes() as i32) == 0)
+            .unwrap_or(Size::B);
+        cx.asm.store(step, Reg::R10, at as i16, 0);
         done += step.bytes();
     }
 }
