@@ -52,6 +52,11 @@ pub struct Cli {
     #[arg(short = 'q')]
     pub quiet: bool,
 
+    /// Trace process PID: user-space probes fire in it alone, and other
+    /// probes (but BEGIN, END and interval) keep only its events.
+    #[arg(short = 'p', value_name = "PID")]
+    pub pid: Option<u32>,
+
     /// Verbose: print the emitted bytecode and the verifier's statistics.
     #[arg(short = 'v')]
     pub verbose: bool,
@@ -69,7 +74,8 @@ pub struct Cli {
     pub dry_run: bool,
 
     /// Script file (`-` for standard input) followed by positional
-    /// parameters; with -e, all are positional parameters ($1, $2, ...).
+    /// parameters; with -e, all are positional parameters ($1, $2, ...);
+    /// with -l, the GLOB of the probes to list.
     #[arg(
         value_name = "FILE | ARGS",
         trailing_var_arg = true,

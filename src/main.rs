@@ -92,6 +92,7 @@ fn compile(source: &Source, cli: &Cli) -> Result<Compiled, ExitCode> {
         kernel: &kernel,
         builtins: &Stdlib,
         params: &source.params,
+        pid: cli.pid,
     };
     let checked = check(&program, &env).map_err(|d| {
         print_diagnostics(&d, source);
@@ -105,6 +106,7 @@ fn compile(source: &Source, cli: &Cli) -> Result<Compiled, ExitCode> {
     let options = LowerOptions {
         params: &source.params,
         start_ns: monotonic_ns(),
+        pid: cli.pid,
     };
     lower(&program, &checked, &Stdlib, &options).map_err(|e| {
         let diagnostic = match &e {
@@ -227,7 +229,10 @@ fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     if cli.list {
         let glob = cli.rest.first().map_or("*", String::as_str);
-        return list::list(glob, cli.verbose);
+        return list::list(glob, cli.verbose, cli.pid);
+    }
+    if let Some(pid) = cli.pid {
+        check_process(pid)?;
     }
     let Some(source) = read_source(&cli)? else {
         eprintln!("rtrace: no program given; use -e 'PROGRAM' or a script file (rtrace --help)");
@@ -255,6 +260,7 @@ fn run() -> anyhow::Result<ExitCode> {
         &compiled,
         &SessionOptions {
             verbose: cli.verbose,
+            pid: cli.pid,
         },
         &mut err,
     )
@@ -296,6 +302,15 @@ fn output_writer(cli: &Cli) -> anyhow::Result<Box<dyn Write>> {
         }
         None => Box::new(std::io::LineWriter::new(std::io::stdout())),
     })
+}
+
+/// `-p PID` names a running process.
+fn check_process(pid: u32) -> anyhow::Result<()> {
+    // /proc/PID exists for processes (and, unlisted, for their threads).
+    if pid == 0 || !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        anyhow::bail!("no process has pid {pid} (-p PID must name a running process)");
+    }
+    Ok(())
 }
 
 /// The error and its causes, each once.

@@ -50,24 +50,31 @@ impl KernelInfo for SavedFormats {
     }
 }
 
-/// The `-v` listing of a program, with the parameters `ARGS` lines give.
+/// The `-v` listing of a program, with the parameters `ARGS` lines give
+/// and the `-p` a `PID` line gives.
 fn listing(source: &str) -> String {
     let params: Vec<String> = source
         .lines()
         .filter_map(|l| l.strip_prefix("// ARGS "))
         .flat_map(|l| l.split_whitespace().map(String::from))
         .collect();
+    let pid = source
+        .lines()
+        .find_map(|l| l.strip_prefix("// PID "))
+        .map(|p| p.trim().parse().expect("a pid"));
     let program = rtrace_lang::parse(source).unwrap_or_else(|d| panic!("parse: {d:?}"));
     let kernel = SavedFormats(Path::new(GOLDEN).join("formats"));
     let env = CheckEnv {
         kernel: &kernel,
         builtins: &Stdlib,
         params: &params,
+        pid,
     };
     let checked = check(&program, &env).unwrap_or_else(|d| panic!("check: {d:?}"));
     let options = LowerOptions {
         params: &params,
         start_ns: 0,
+        pid,
     };
     let compiled = lower(&program, &checked, &Stdlib, &options).expect("lower");
     let names: Vec<&str> = compiled.map_names.iter().map(String::as_str).collect();

@@ -7,6 +7,12 @@ use crate::diagnostic::{closest, Diagnostic};
 
 mod kernel_function;
 pub use kernel_function::{KernelFunction, Mechanism};
+mod perf;
+mod user;
+
+pub use perf::{PerfEvent, PerfEventType, PERF_EVENTS};
+pub use rtrace_binary::UsdtProbe;
+pub use user::{UprobeLocation, UprobeTarget};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ProbeKind {
@@ -19,6 +25,22 @@ pub enum ProbeKind {
     Kretprobe,
     Fentry,
     Fexit,
+    Uprobe,
+    Uretprobe,
+    Usdt,
+    RawTracepoint,
+    Software,
+    Hardware,
+}
+
+impl ProbeKind {
+    /// The probe fires in user space: pointers it reads are user memory.
+    pub fn is_user_space(self) -> bool {
+        matches!(
+            self,
+            ProbeKind::Uprobe | ProbeKind::Uretprobe | ProbeKind::Usdt
+        )
+    }
 }
 
 pub struct ProbeType {
@@ -94,6 +116,48 @@ pub const PROBE_TYPES: &[ProbeType] = &[
         usage: "fexit:FUNCTION (globs allowed)",
         summary: "return of a kernel function through BTF; args.NAME and retval",
     },
+    ProbeType {
+        kind: ProbeKind::Uprobe,
+        name: "uprobe",
+        aliases: &["u"],
+        usage: "uprobe:PATH:FUNCTION[+OFFSET] or uprobe:PATH:ADDRESS (globs allowed in FUNCTION)",
+        summary: "the entry of a user-space function; arguments as arg0, arg1, ...",
+    },
+    ProbeType {
+        kind: ProbeKind::Uretprobe,
+        name: "uretprobe",
+        aliases: &["ur"],
+        usage: "uretprobe:PATH:FUNCTION or uretprobe:PATH:ADDRESS (globs allowed in FUNCTION)",
+        summary: "the return of a user-space function; its return value as retval",
+    },
+    ProbeType {
+        kind: ProbeKind::Usdt,
+        name: "usdt",
+        aliases: &["U"],
+        usage: "usdt:PATH:[PROVIDER:]NAME (globs allowed)",
+        summary: "a user-space static probe (.note.stapsdt); arguments as arg0, arg1, ...",
+    },
+    ProbeType {
+        kind: ProbeKind::RawTracepoint,
+        name: "rawtracepoint",
+        aliases: &["rt"],
+        usage: "rawtracepoint:NAME (globs allowed)",
+        summary: "a kernel tracepoint before formatting; raw arguments as arg0, arg1, ...",
+    },
+    ProbeType {
+        kind: ProbeKind::Software,
+        name: "software",
+        aliases: &["s"],
+        usage: "software:EVENT[:PERIOD]",
+        summary: "every PERIOD-th occurrence of a software perf event, on every CPU",
+    },
+    ProbeType {
+        kind: ProbeKind::Hardware,
+        name: "hardware",
+        aliases: &["h"],
+        usage: "hardware:EVENT[:PERIOD]",
+        summary: "every PERIOD-th occurrence of a hardware perf event (needs a PMU), on every CPU",
+    },
 ];
 
 pub fn probe_type(name: &str) -> Option<&'static ProbeType> {
@@ -133,6 +197,26 @@ pub enum AttachSpec {
     },
     /// kprobe, kretprobe, fentry, fexit; the function may be a glob.
     KernelFunction(KernelFunction),
+    /// `path` as written; `location` may hold a glob.
+    Uprobe {
+        ret: bool,
+        path: String,
+        location: UprobeLocation,
+    },
+    /// `path` as written; provider and name may be globs.
+    Usdt {
+        path: String,
+        provider: Option<String>,
+        name: String,
+    },
+    /// May be a glob.
+    RawTracepoint {
+        name: String,
+    },
+    PerfEvent {
+        event: &'static PerfEvent,
+        period: u64,
+    },
 }
 
 /// How a probe's program reads `argN` and `retval`.
@@ -144,6 +228,12 @@ pub enum ArgumentSource {
     /// A BPF trampoline's context (fentry, fexit): one 8-byte slot per
     /// argument, then the return value.
     Trampoline,
+    /// `struct pt_regs` at a USDT probe: each argument where its note says
+    /// (a register, memory, a constant).
+    UsdtNote,
+    /// A raw tracepoint's context: the tracepoint's arguments as an array
+    /// of 8-byte words.
+    RawTracepoint,
 }
 
 /// One concrete attach point: what a program is attached to.
@@ -164,6 +254,22 @@ pub enum Attach {
         target: KernelFunction,
         via: Mechanism,
     },
+    Uprobe {
+        ret: bool,
+        target: UprobeTarget,
+    },
+    /// One site of a USDT probe in the binary at `path`.
+    Usdt {
+        path: String,
+        probe: UsdtProbe,
+    },
+    RawTracepoint {
+        name: String,
+    },
+    PerfEvent {
+        event: &'static PerfEvent,
+        period: u64,
+    },
 }
 
 impl Attach {
@@ -174,6 +280,11 @@ impl Attach {
             Attach::Tracepoint { .. } => ProbeKind::Tracepoint,
             Attach::Timer { kind, .. } => *kind,
             Attach::KernelFunction { target, .. } => target.kind,
+            Attach::Uprobe { ret: false, .. } => ProbeKind::Uprobe,
+            Attach::Uprobe { ret: true, .. } => ProbeKind::Uretprobe,
+            Attach::Usdt { .. } => ProbeKind::Usdt,
+            Attach::RawTracepoint { .. } => ProbeKind::RawTracepoint,
+            Attach::PerfEvent { event, .. } => event.kind(),
         }
     }
 
@@ -188,6 +299,9 @@ impl Attach {
                 via: Mechanism::Trampoline { .. },
                 ..
             } => Some(ArgumentSource::Trampoline),
+            Attach::Uprobe { .. } => Some(ArgumentSource::Registers),
+            Attach::Usdt { .. } => Some(ArgumentSource::UsdtNote),
+            Attach::RawTracepoint { .. } => Some(ArgumentSource::RawTracepoint),
             _ => None,
         }
     }
@@ -196,6 +310,7 @@ impl Attach {
     pub fn at_return(&self) -> bool {
         match self {
             Attach::KernelFunction { target, .. } => target.at_return(),
+            Attach::Uprobe { ret, .. } => *ret,
             _ => false,
         }
     }
@@ -204,6 +319,7 @@ impl Attach {
     pub fn function(&self) -> Option<&str> {
         match self {
             Attach::KernelFunction { target, .. } => Some(&target.function),
+            Attach::Uprobe { target, .. } => target.function.as_deref(),
             _ => None,
         }
     }
@@ -216,6 +332,19 @@ impl Attach {
             Attach::Tracepoint { category, event } => format!("tracepoint:{category}:{event}"),
             Attach::Timer { text, .. } => text.clone(),
             Attach::KernelFunction { target, .. } => target.name(),
+            Attach::Uprobe { ret, target } => format!(
+                "{}:{}:{}",
+                if *ret { "uretprobe" } else { "uprobe" },
+                target.path,
+                target.location
+            ),
+            Attach::Usdt { path, probe } => {
+                format!("usdt:{path}:{}:{}", probe.provider, probe.name)
+            }
+            Attach::RawTracepoint { name } => format!("rawtracepoint:{name}"),
+            Attach::PerfEvent { event, period } => {
+                format!("{}:{}:{period}", event.kind_name(), event.name)
+            }
         }
     }
 }
@@ -285,6 +414,28 @@ pub fn parse_attach_point(point: &AttachPoint) -> Result<AttachSpec, Diagnostic>
             kernel_function::parse(probe.kind, rest)
                 .map(AttachSpec::KernelFunction)
                 .map_err(|message| bad(format!("{message} in '{text}'")))
+        }
+        ProbeKind::Uprobe | ProbeKind::Uretprobe => {
+            user::parse_uprobe(probe.kind == ProbeKind::Uretprobe, rest).map_err(bad)
+        }
+        ProbeKind::Usdt => user::parse_usdt(rest).map_err(bad),
+        ProbeKind::RawTracepoint => match rest {
+            Some(name) if !name.is_empty() && !name.contains(':') => {
+                Ok(AttachSpec::RawTracepoint { name: name.into() })
+            }
+            _ => Err(bad(format!("malformed raw tracepoint '{text}'"))),
+        },
+        ProbeKind::Software | ProbeKind::Hardware => {
+            let kind = if probe.kind == ProbeKind::Software {
+                PerfEventType::Software
+            } else {
+                PerfEventType::Hardware
+            };
+            perf::parse(kind, rest).map_err(|message| {
+                Diagnostic::error(point.span, message)
+                    .with_label(usage())
+                    .with_hint(format!("`rtrace -l '{}:*'` lists the events", probe.name))
+            })
         }
     }
 }
@@ -362,6 +513,73 @@ mod tests {
         assert_eq!(d.message, "unknown probe type 'tracepiont'");
         assert_eq!(d.span, Span::new(0, 10));
         assert!(d.hints[0].contains("'tracepoint'"));
+    }
+
+    #[test]
+    fn user_space_and_perf_aliases() {
+        assert!(matches!(
+            parse("u:/bin/sh:main").unwrap(),
+            AttachSpec::Uprobe { ret: false, .. }
+        ));
+        assert!(matches!(
+            parse("ur:/bin/sh:main").unwrap(),
+            AttachSpec::Uprobe { ret: true, .. }
+        ));
+        assert!(matches!(
+            parse("U:/bin/app:prov:name").unwrap(),
+            AttachSpec::Usdt { .. }
+        ));
+        assert_eq!(
+            parse("rt:sched_switch").unwrap(),
+            AttachSpec::RawTracepoint {
+                name: "sched_switch".into()
+            }
+        );
+        let AttachSpec::PerfEvent { event, period } = parse("s:cs:10").unwrap() else {
+            panic!()
+        };
+        assert_eq!((event.name, period), ("context-switches", 10));
+        let AttachSpec::PerfEvent { event, .. } = parse("h:cycles").unwrap() else {
+            panic!()
+        };
+        assert_eq!(event.kind(), ProbeKind::Hardware);
+    }
+
+    #[test]
+    fn malformed_new_probes_point_at_the_attach_point() {
+        for text in [
+            "rt:",
+            "rt:a:b",
+            "u:/bin/sh",
+            "usdt:/bin/sh",
+            "software:nope:1",
+        ] {
+            let d = parse(text).unwrap_err();
+            assert_eq!(d.span, Span::new(0, text.len()), "{text}");
+        }
+    }
+
+    #[test]
+    fn attach_names_are_what_probe_prints() {
+        let uprobe = Attach::Uprobe {
+            ret: true,
+            target: UprobeTarget {
+                path: "/bin/bash".into(),
+                location: "readline".into(),
+                function: Some("readline".into()),
+                file_offset: 0x1000,
+            },
+        };
+        assert_eq!(uprobe.name(), "uretprobe:/bin/bash:readline");
+        assert_eq!(uprobe.kind(), ProbeKind::Uretprobe);
+        assert_eq!(uprobe.function(), Some("readline"));
+        let AttachSpec::PerfEvent { event, period } = parse("software:faults").unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            Attach::PerfEvent { event, period }.name(),
+            "software:page-faults:100"
+        );
     }
 
     #[test]

@@ -1,13 +1,24 @@
 //! Attaching programs to their probes, one function per probe type, and
 //! detaching them all (in parallel: each detach waits for the kernel).
 
+pub mod kernel_function;
+mod perf_counter;
+pub mod uprobe;
+mod uprobe_multi;
+
 use aya::programs::perf_event::{PerfEventConfig, PerfEventScope, SamplePolicy, SoftwareEvent};
 use aya::programs::Program;
 use aya::Ebpf;
 use rtrace_codegen::manifest::Manifest;
 use rtrace_lang::probes::{Attach, Period, ProbeKind};
+use std::os::fd::AsFd;
+use uprobe::{Uprobe, UprobeLink};
 
-pub mod kernel_function;
+/// Links rtrace holds itself (aya keeps the others in its programs).
+#[derive(Default)]
+pub struct Links {
+    uprobes: Vec<UprobeLink>,
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot attach {probe}: {cause}")]
@@ -27,11 +38,30 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-pub fn attach_all(ebpf: &mut Ebpf, manifest: &Manifest) -> Result<(), AttachError> {
+/// Attaches every program; `pid` restricts user-space probes to one
+/// process. With `uprobe_multi`, uprobe programs were loaded for
+/// uprobe_multi links and attach with one link per binary.
+pub fn attach_all(
+    ebpf: &mut Ebpf,
+    manifest: &Manifest,
+    pid: Option<u32>,
+    uprobe_multi: bool,
+) -> Result<Links, AttachError> {
+    let mut links = Links::default();
     for spec in &manifest.programs {
         let Some(program) = ebpf.program_mut(&spec.symbol) else {
             continue;
         };
+        if let (true, Program::UProbe(p)) = (uprobe_multi, &mut *program) {
+            let fd = p.fd().map_err(|e| AttachError {
+                probe: spec.symbol.clone(),
+                cause: error_chain(&e),
+            })?;
+            links
+                .uprobes
+                .extend(uprobe_multi::attach(fd.as_fd(), &spec.attach, pid)?);
+            continue;
+        }
         for attach in &spec.attach {
             let fail = |e: &dyn std::error::Error| AttachError {
                 probe: attach.name(),
@@ -72,11 +102,56 @@ pub fn attach_all(ebpf: &mut Ebpf, manifest: &Manifest) -> Result<(), AttachErro
                         .map_err(|e| fail(&e))?;
                     }
                 }
+                (Attach::Uprobe { ret, target }, Program::UProbe(p)) => {
+                    let fd = p.fd().map_err(|e| fail(&e))?;
+                    let probe = Uprobe {
+                        path: &target.path,
+                        file_offset: target.file_offset,
+                        ret: *ret,
+                        semaphore: None,
+                        pid,
+                    };
+                    links
+                        .uprobes
+                        .push(
+                            uprobe::attach(fd.as_fd(), &probe).map_err(|cause| AttachError {
+                                probe: attach.name(),
+                                cause,
+                            })?,
+                        );
+                }
+                (Attach::Usdt { path, probe: usdt }, Program::UProbe(p)) => {
+                    let fd = p.fd().map_err(|e| fail(&e))?;
+                    let probe = Uprobe {
+                        path,
+                        file_offset: usdt.file_offset,
+                        ret: false,
+                        semaphore: usdt.semaphore_offset,
+                        pid,
+                    };
+                    links
+                        .uprobes
+                        .push(
+                            uprobe::attach(fd.as_fd(), &probe).map_err(|cause| AttachError {
+                                probe: attach.name(),
+                                cause,
+                            })?,
+                        );
+                }
+                (Attach::RawTracepoint { name }, Program::RawTracePoint(p)) => {
+                    p.attach(name).map_err(|e| fail(&e))?;
+                }
+                (Attach::PerfEvent { event, period }, Program::PerfEvent(p)) => {
+                    perf_counter::attach(p, event, *period).map_err(|cause| AttachError {
+                        probe: attach.name(),
+                        cause,
+                    })?;
+                }
                 _ => return Err(mismatch(attach)),
             }
         }
     }
-    Ok(())
+    Ok(links)
 }
 
 fn mismatch(attach: &Attach) -> AttachError {
@@ -86,15 +161,40 @@ fn mismatch(attach: &Attach) -> AttachError {
     }
 }
 
-/// Detaches every program. The kernel waits for an RCU grace period per
-/// link, so links are released from parallel threads.
-pub fn detach_all(ebpf: &mut Ebpf) {
+/// Detaches every program but BEGIN's and END's (END still has to run).
+/// The kernel waits for an RCU grace period per link, so links are
+/// released from parallel threads.
+pub fn detach_all(ebpf: &mut Ebpf, manifest: &Manifest, links: Links) {
+    /// Enough threads to overlap the kernel's waits without a thread per
+    /// probe when a glob attached thousands.
+    const UPROBE_THREADS: usize = 16;
+    let attached: std::collections::HashSet<&str> = manifest
+        .programs
+        .iter()
+        .filter(|spec| {
+            spec.attach
+                .iter()
+                .any(|a| !matches!(a, Attach::Begin | Attach::End))
+        })
+        .map(|spec| spec.symbol.as_str())
+        .collect();
+    let mut uprobes = links.uprobes;
+    let per_thread = uprobes.len().div_ceil(UPROBE_THREADS).max(1);
     std::thread::scope(|scope| {
-        for (_, program) in ebpf.programs_mut() {
+        while !uprobes.is_empty() {
+            let chunk: Vec<UprobeLink> = uprobes.drain(..per_thread.min(uprobes.len())).collect();
+            scope.spawn(move || drop(chunk));
+        }
+        for (name, program) in ebpf.programs_mut() {
+            if !attached.contains(name) {
+                continue;
+            }
             scope.spawn(move || {
                 let _ = match program {
                     Program::TracePoint(p) => p.unload(),
                     Program::PerfEvent(p) => p.unload(),
+                    Program::RawTracePoint(p) => p.unload(),
+                    Program::UProbe(p) => p.unload(),
                     Program::KProbe(p) => p.unload(),
                     Program::FEntry(p) => p.unload(),
                     Program::FExit(p) => p.unload(),

@@ -14,17 +14,22 @@ use rtrace_codegen::manifest::counter;
 use rtrace_lang::probes::Attach;
 use std::collections::HashMap;
 use std::io::Write;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 pub struct SessionOptions {
     /// Print per-program verifier statistics after loading.
     pub verbose: bool,
+    /// `-p PID`: user-space probes fire in this process only.
+    pub pid: Option<u32>,
 }
 
 pub struct Session<'c> {
     compiled: &'c Compiled,
+    pid: Option<u32>,
+    /// Uprobe programs were loaded for uprobe_multi links.
+    uprobe_multi: bool,
     ebpf: Ebpf,
     cpus: usize,
     /// Object name -> map data, for maps the runtime reads.
@@ -49,6 +54,7 @@ impl<'c> Session<'c> {
         options: &SessionOptions,
         err: &mut dyn Write,
     ) -> Result<Session<'c>, RunError> {
+        let uprobe_multi = attach::uprobe::use_multi_links();
         let mut ebpf = EbpfLoader::new()
             .load(&compiled.object)
             .map_err(RunError::Load)?;
@@ -60,6 +66,8 @@ impl<'c> Session<'c> {
                 Program::TracePoint(p) => p.load(),
                 Program::RawTracePoint(p) => p.load(),
                 Program::PerfEvent(p) => p.load(),
+                Program::UProbe(p) if uprobe_multi => p.load_for_multi_link(),
+                Program::UProbe(p) => p.load(),
                 other => match attach::kernel_function::load(other, &spec.attach) {
                     Some(loaded) => loaded,
                     None => {
@@ -95,6 +103,8 @@ impl<'c> Session<'c> {
             aya::util::nr_cpus().map_err(|(what, e)| RunError::Internal(format!("{what}: {e}")))?;
         Ok(Session {
             compiled,
+            pid: options.pid,
+            uprobe_multi,
             ebpf,
             cpus,
             map_fds,
@@ -130,19 +140,28 @@ impl<'c> Session<'c> {
             .map_err(|e| RunError::Internal(e.to_string()))?;
         let mut printer = EventPrinter::new(manifest, self.cpus);
 
+        // With -p, the session ends when the traced process does.
+        let target = self.pid.and_then(|pid| crate::sys::pidfd_open(pid).ok());
         self.run_special(&Attach::Begin)?;
         let mut stop = drain(&mut ringbuf, &mut printer, &self, out, err) == Dispatch::Exit;
+        let mut links = attach::Links::default();
         if !stop {
-            attach::attach_all(&mut self.ebpf, manifest).map_err(RunError::Attach)?;
+            links = attach::attach_all(&mut self.ebpf, manifest, self.pid, self.uprobe_multi)
+                .map_err(RunError::Attach)?;
             while !stop {
-                wait(&ringbuf, &signal_read, Duration::from_millis(200));
+                let target_exited = wait(
+                    &ringbuf,
+                    &signal_read,
+                    target.as_ref(),
+                    Duration::from_millis(200),
+                );
                 stop = drain(&mut ringbuf, &mut printer, &self, out, err) == Dispatch::Exit;
-                if signalled(&signal_read) {
+                if signalled(&signal_read) || target_exited {
                     stop = true;
                 }
             }
         }
-        attach::detach_all(&mut self.ebpf);
+        attach::detach_all(&mut self.ebpf, manifest, links);
         // Events sent before the probes went away are still output.
         drain(&mut ringbuf, &mut printer, &self, out, err);
         self.run_special(&Attach::End)?;
@@ -229,21 +248,28 @@ fn drain(
     result
 }
 
-fn wait(ringbuf: &RingBuf<MapData>, signals: &UnixStream, timeout: Duration) {
+/// Waits for events, a signal or the traced process's exit; returns
+/// whether the traced process has exited.
+fn wait(
+    ringbuf: &RingBuf<MapData>,
+    signals: &UnixStream,
+    target: Option<&OwnedFd>,
+    timeout: Duration,
+) -> bool {
+    let poll_fd = |fd: i32| libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
     let mut fds = [
-        libc::pollfd {
-            fd: ringbuf.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        },
-        libc::pollfd {
-            fd: signals.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        },
+        poll_fd(ringbuf.as_raw_fd()),
+        poll_fd(signals.as_raw_fd()),
+        // A negative descriptor is skipped by poll.
+        poll_fd(target.map_or(-1, |t| t.as_raw_fd())),
     ];
-    // SAFETY: `fds` is a valid array of two pollfd for the call's duration.
-    unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout.as_millis() as i32) };
+    // SAFETY: `fds` is a valid array of three pollfd for the call's duration.
+    unsafe { libc::poll(fds.as_mut_ptr(), 3, timeout.as_millis() as i32) };
+    fds[2].revents & libc::POLLIN != 0
 }
 
 fn signalled(signals: &UnixStream) -> bool {

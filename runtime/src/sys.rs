@@ -2,7 +2,7 @@
 //! access and BEGIN/END test runs. Every call goes through `bpf()`.
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 const BPF_MAP_LOOKUP_ELEM: u32 = 1;
 const BPF_MAP_UPDATE_ELEM: u32 = 2;
@@ -170,6 +170,17 @@ pub fn load_empty_fentry(btf_id: u32) -> io::Result<()> {
     let fd = bpf(BPF_PROG_LOAD, &mut attr)?;
     // SAFETY: the kernel just returned this descriptor, and nothing else
     // owns it.
-    drop(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) });
+    drop(unsafe { OwnedFd::from_raw_fd(fd as i32) });
     Ok(())
+}
+
+/// A descriptor that becomes readable when process `pid` exits (Linux 5.3+).
+pub fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags, and returns a new descriptor.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just gave us this descriptor.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }

@@ -42,6 +42,8 @@ pub static BUILTINS: &[&dyn Builtin] = &[
     &registers::Arg(7),
     &registers::Arg(8),
     &registers::Arg(9),
+    &registers::Arg(10),
+    &registers::Arg(11),
     &registers::Retval,
     &registers::Func,
     &aggregate::AGGREGATIONS[0],

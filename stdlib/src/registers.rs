@@ -1,47 +1,82 @@
-//! Function arguments and return values: `arg0`..`arg9`, `retval`, `func`.
-//! They read the probe's context the way its mechanism lays it out
-//! (`Attach::argument_source`): `struct pt_regs` for kprobes and uprobes,
-//! 8-byte slots for fentry and fexit. A probe type gets them by saying
-//! which of the two it uses.
+//! Function arguments and return values: `arg0`..`arg11`, `retval`,
+//! `func`. They read the probe's context the way its mechanism lays it out
+//! (`Attach::argument_source`): `struct pt_regs` for kprobes and uprobes
+//! (arguments past the sixth from the stack), 8-byte slots for fentry and
+//! fexit, where a USDT note says for USDT probes, the argument array of a
+//! raw tracepoint. A probe type gets them by saying which it uses.
 
 use crate::builtin::{Builtin, Form};
 use rtrace_codegen::asm::Size;
 use rtrace_codegen::lower::cx::{FnCx, Operand, CTX};
-use rtrace_codegen::lower::{expr, strings, LowerError};
+use rtrace_codegen::lower::{expr, probe_args, strings, LowerError};
 use rtrace_lang::ast::{Expr, Span};
 use rtrace_lang::check::builtins::ProbeScope;
 use rtrace_lang::check::CheckedAttach;
 use rtrace_lang::diagnostic::Diagnostic;
-use rtrace_lang::probes::ArgumentSource;
+use rtrace_lang::probes::{ArgumentSource, Attach};
 use rtrace_lang::pt_regs;
 use rtrace_lang::tracepoint::FieldKind;
 use rtrace_lang::types::{IntType, Type};
 
-pub const ARG_NAMES: [&str; 10] = [
-    "arg0", "arg1", "arg2", "arg3", "arg4", "arg5", "arg6", "arg7", "arg8", "arg9",
+/// As many as a USDT probe can have (`STAP_PROBE12` in `sys/sdt.h`).
+pub const ARG_NAMES: [&str; 12] = [
+    "arg0", "arg1", "arg2", "arg3", "arg4", "arg5", "arg6", "arg7", "arg8", "arg9", "arg10",
+    "arg11",
 ];
 
-/// `argN`: the N-th integer argument of the probed function, as a u64.
+/// `argN`: the N-th integer argument of the probed function, as a u64
+/// (or as the signed integer a USDT note says it is).
 pub struct Arg(pub usize);
 
+/// How argument `n` is read in one attach point's context.
+enum ArgRead {
+    /// Eight bytes at this offset of the context.
+    Context(u32),
+    /// On the stack, this far above the stack pointer at function entry.
+    Stack { offset: u32, user: bool },
+    /// Where a USDT note says.
+    Usdt(rtrace_binary::UsdtArg),
+}
+
 /// Where argument `n` is in one attach point's context.
-fn arg_offset(n: usize, attach: &CheckedAttach) -> Result<u32, String> {
+fn arg_read(n: usize, attach: &CheckedAttach) -> Result<ArgRead, String> {
     let name = attach.attach.name();
     match attach.attach.argument_source() {
         None => Err(format!("{} has no function arguments", name)),
         Some(_) if attach.attach.at_return() => Err(format!(
             "arguments are gone when {name} fires, at the function's return"
         )),
-        Some(ArgumentSource::Registers) => pt_regs::arg_offset(n).ok_or_else(|| {
-            format!("arg{n} is passed on the stack; only arg0 to arg5 are in registers")
+        Some(ArgumentSource::Registers) => Ok(match pt_regs::arg_offset(n) {
+            Some(offset) => ArgRead::Context(offset),
+            None => ArgRead::Stack {
+                offset: pt_regs::stack_arg_offset(n).expect("past the register arguments"),
+                user: attach.attach.kind().is_user_space(),
+            },
         }),
         Some(ArgumentSource::Trampoline) => {
             let fields = attach.format.as_ref().map_or(&[][..], |f| &f.fields[..]);
             fields
                 .get(n)
-                .map(|f| f.offset)
+                .map(|f| ArgRead::Context(f.offset))
                 .ok_or_else(|| format!("{} takes {} argument(s)", name, fields.len()))
         }
+        Some(ArgumentSource::UsdtNote) => {
+            let Attach::Usdt { probe, .. } = &attach.attach else {
+                return Err(format!("{name} is not a USDT probe"));
+            };
+            let args = probe
+                .args
+                .as_ref()
+                .map_err(|e| format!("the arguments of {name} cannot be read: {e}"))?;
+            args.get(n).map(|a| ArgRead::Usdt(*a)).ok_or_else(|| {
+                format!(
+                    "{name} has {} argument{}",
+                    args.len(),
+                    if args.len() == 1 { "" } else { "s" }
+                )
+            })
+        }
+        Some(ArgumentSource::RawTracepoint) => Ok(ArgRead::Context(8 * n as u32)),
     }
 }
 
@@ -56,37 +91,56 @@ impl Builtin for Arg {
         "argN"
     }
     fn summary(&self) -> &'static str {
-        "N-th argument of the probed function (kprobe, fentry, uprobe), as an integer"
+        "N-th argument of the probed function (kprobe, fentry, uprobe), USDT probe or raw tracepoint"
     }
     fn check_variable(&self, span: Span, probe: &ProbeScope) -> Result<Type, Diagnostic> {
+        let mut all_signed = !probe.attaches.is_empty();
         for attach in probe.attaches {
-            if let Err(why) = arg_offset(self.0, attach) {
-                let mut d = Diagnostic::error(
-                    span,
-                    format!("{} is not available here: {why}", self.name()),
-                )
-                .with_label("no such argument");
-                d = match attach.attach.argument_source() {
+            match arg_read(self.0, attach) {
+                Ok(ArgRead::Usdt(arg)) => all_signed &= arg.signed,
+                Ok(_) => all_signed = false,
+                Err(why) => {
+                    let mut d = Diagnostic::error(
+                        span,
+                        format!("{} is not available here: {why}", self.name()),
+                    )
+                    .with_label("no such argument");
+                    d = match attach.attach.argument_source() {
                     None => d.with_hint(
                         "tracepoint arguments are read by name: args.FIELD (`rtrace -lv` lists them)",
                     ),
                     Some(_) if attach.attach.at_return() => d.with_hint(
                         "save the argument in a map at the entry probe, keyed by tid",
                     ),
+                    Some(ArgumentSource::UsdtNote) => d.with_hint(
+                        "`rtrace -lv 'usdt:PATH:*'` shows each probe's arguments",
+                    ),
                     Some(_) => d,
                 };
-                return Err(d);
+                    return Err(d);
+                }
             }
         }
-        Ok(Type::U64)
+        // Registers hold untyped words (bpftrace calls them uint64); a
+        // USDT note says when an argument is signed.
+        Ok(if all_signed {
+            Type::Int(IntType::I64)
+        } else {
+            Type::U64
+        })
     }
     fn emit(&self, cx: &mut FnCx, _: &Expr) -> Result<Operand, LowerError> {
-        let offset = arg_offset(self.0, cx.attach).map_err(|e| cx.internal(e))?;
-        let t = cx.temp()?;
-        cx.asm
-            .load(Size::DW, rtrace_codegen::asm::Reg::R0, CTX, offset as i16);
-        cx.store_to(t, rtrace_codegen::asm::Reg::R0);
-        Ok(t)
+        match arg_read(self.0, cx.attach).map_err(|e| cx.internal(e))? {
+            ArgRead::Context(offset) => {
+                let t = cx.temp()?;
+                cx.asm
+                    .load(Size::DW, rtrace_codegen::asm::Reg::R0, CTX, offset as i16);
+                cx.store_to(t, rtrace_codegen::asm::Reg::R0);
+                Ok(t)
+            }
+            ArgRead::Stack { offset, user } => probe_args::stack_arg(cx, offset, user),
+            ArgRead::Usdt(arg) => probe_args::usdt_arg(cx, arg),
+        }
     }
 }
 
@@ -111,6 +165,9 @@ fn retval_of(attach: &CheckedAttach) -> Result<(u32, IntType), String> {
                 None => IntType::U64,
             };
             Ok((pt_regs::RETURN_VALUE, int))
+        }
+        Some(ArgumentSource::UsdtNote | ArgumentSource::RawTracepoint) => {
+            Err(format!("{name} has no return value"))
         }
         Some(ArgumentSource::Trampoline) => {
             let field = attach

@@ -66,9 +66,12 @@ impl Builtin for Str {
             return strings::eval_into(cx, &args[0], off, size);
         }
         let read_size = cx.type_of(expr).size().min(size);
+        // An integer used as a pointer in a user-space probe (`str(arg0)`
+        // in a uprobe) points into the probed process.
         let space = match ptr_type {
             Type::Ptr { user: true } => AddressSpace::User,
             Type::Ptr { user: false } => AddressSpace::Kernel,
+            _ if cx.attach.attach.kind().is_user_space() => AddressSpace::User,
             _ => AddressSpace::Unknown,
         };
         let ptr = cx.eval(&args[0])?;

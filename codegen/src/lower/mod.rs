@@ -6,10 +6,11 @@ pub mod cx;
 pub mod events;
 pub mod expr;
 pub mod maps;
+pub mod probe_args;
 mod stmt;
 pub mod strings;
 
-use crate::asm::{Code, MapId, Reg, Size};
+use crate::asm::{AluOp, Code, Helper, JmpOp, MapId, Reg, Size};
 use crate::manifest::{counter, Event, Manifest, MapSpec, ProgramSpec};
 use crate::object::{
     map_type, write_object, MapDef, ObjectError, ProgramSection, BPF_F_NO_PREALLOC,
@@ -18,7 +19,7 @@ use builtins::BuiltinEmit;
 use cx::{FnCx, Operand, CTX};
 use rtrace_lang::ast::{ExprId, Program, Span};
 use rtrace_lang::check::{Checked, CheckedAttach, MapValueType};
-use rtrace_lang::probes::{Attach, Mechanism};
+use rtrace_lang::probes::{Attach, Mechanism, ProbeKind};
 use rtrace_lang::types::Type;
 use std::collections::HashMap;
 
@@ -52,6 +53,8 @@ pub struct LowerOptions<'a> {
     pub params: &'a [String],
     /// CLOCK_MONOTONIC at start-up, subtracted by `elapsed`.
     pub start_ns: u64,
+    /// `-p PID`: probes that fire in any task keep only this process's.
+    pub pid: Option<u32>,
 }
 
 /// Program-wide tables that every program's lowering adds to.
@@ -91,7 +94,7 @@ pub fn lower(
                 options.params,
                 options.start_ns,
             );
-            emit_program(&mut cx, probe, &checked_probe.vars)?;
+            emit_program(&mut cx, probe, &checked_probe.vars, options.pid)?;
             let code = cx.asm.finish()?;
             let section = section_for(attach);
             // Same code for another attach point of this probe: attach the
@@ -159,7 +162,6 @@ fn section_for(attach: &CheckedAttach) -> String {
         Attach::Begin => "raw_tp/rtrace_begin".into(),
         Attach::End => "raw_tp/rtrace_end".into(),
         Attach::Tracepoint { category, event } => format!("tracepoint/{category}/{event}"),
-        Attach::Timer { .. } => "perf_event".into(),
         Attach::KernelFunction { target, via } => match (via, target.at_return()) {
             (Mechanism::Kprobe, false) => "kprobe".into(),
             (Mechanism::Kprobe, true) => "kretprobe".into(),
@@ -168,7 +170,27 @@ fn section_for(attach: &CheckedAttach) -> String {
             (Mechanism::Trampoline { .. }, false) => format!("fentry/{}", target.function),
             (Mechanism::Trampoline { .. }, true) => format!("fexit/{}", target.function),
         },
+        Attach::Timer { .. } | Attach::PerfEvent { .. } => "perf_event".into(),
+        Attach::Uprobe { ret: false, .. } | Attach::Usdt { .. } => "uprobe".into(),
+        Attach::Uprobe { ret: true, .. } => "uretprobe".into(),
+        Attach::RawTracepoint { name } => format!("raw_tp/{name}"),
     }
+}
+
+/// Whether `-p PID` needs a check in the program: probes that fire in
+/// any task do. BEGIN and END run in rtrace itself; interval fires on one
+/// CPU in whatever task runs there, so a filter would silence it (as
+/// bpftrace decided); user-space probes are attached to the process alone.
+fn needs_pid_check(kind: ProbeKind) -> bool {
+    !matches!(
+        kind,
+        ProbeKind::Begin
+            | ProbeKind::End
+            | ProbeKind::Interval
+            | ProbeKind::Uprobe
+            | ProbeKind::Uretprobe
+            | ProbeKind::Usdt
+    )
 }
 
 /// Kernel-safe map names: letters, digits and `_`, at most 15 bytes.
@@ -242,10 +264,17 @@ fn emit_program(
     cx: &mut FnCx,
     probe: &rtrace_lang::ast::Probe,
     vars: &indexmap::IndexMap<String, Type>,
+    pid: Option<u32>,
 ) -> Result<(), LowerError> {
     cx.span = probe.span;
     cx.asm.set_origin(probe.span.start);
     cx.asm.mov(CTX, Reg::R1);
+    let exit = cx.return_label;
+    if let Some(pid) = pid.filter(|_| needs_pid_check(cx.attach.attach.kind())) {
+        cx.asm.call(Helper::GetCurrentPidTgid);
+        cx.asm.alu(AluOp::Rsh, Reg::R0, 32);
+        cx.asm.jump(JmpOp::Ne, Reg::R0, pid as i32, exit);
+    }
     cx.counter_key = cx.alloc(8)?;
     // Scratch variables start zeroed, so one assigned on only one branch
     // reads as zero (and the verifier sees initialised stack).
@@ -264,7 +293,6 @@ fn emit_program(
         };
         cx.vars.insert(name.clone(), slot);
     }
-    let exit = cx.return_label;
     if let Some(predicate) = &probe.predicate {
         let mark = cx.frame.mark();
         expr::branch_if_zero(cx, predicate, exit)?;

@@ -26,6 +26,8 @@ pub struct CheckEnv<'a> {
     pub builtins: &'a dyn Builtins,
     /// Positional parameters `$1`, `$2`, ... as given on the command line.
     pub params: &'a [String],
+    /// `-p PID`: user-space targets are looked up in this process first.
+    pub pid: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -86,7 +88,7 @@ impl MapInfo {
 
 /// Checks a parsed program.
 pub fn check(program: &Program, env: &CheckEnv) -> Result<Checked, Diagnostics> {
-    let attaches = probe::resolve_all(program, env.kernel)?;
+    let attaches = probe::resolve_all(program, env)?;
     // Map and variable types are decided by assignments that may come after
     // a use (an END block printing a map filled by a tracepoint). A first
     // silent round learns them; the second round checks with them known.

@@ -1,7 +1,12 @@
 //! Attach points: parse each, expand globs against the kernel's tracepoint
 //! list, and load the format of every tracepoint a probe attaches to.
+//! User-space and raw tracepoint probes are resolved in their own files.
 
-use super::CheckedAttach;
+mod raw_tracepoint;
+mod uprobe;
+mod usdt;
+
+use super::{CheckEnv, CheckedAttach};
 use crate::ast::{AttachPoint, Program};
 use crate::diagnostic::{closest, Diagnostic, Diagnostics};
 use crate::kernel::{glob_match, is_glob, KernelInfo};
@@ -10,15 +15,16 @@ use std::rc::Rc;
 
 pub(super) fn resolve_all(
     program: &Program,
-    kernel: &dyn KernelInfo,
+    env: &CheckEnv,
 ) -> Result<Vec<Vec<CheckedAttach>>, Diagnostics> {
+    let kernel = env.kernel;
     let mut diagnostics = Vec::new();
     let mut all_tracepoints = None;
     let mut resolved = Vec::new();
     for probe in &program.probes {
         let mut attaches = Vec::new();
         for point in &probe.attach_points {
-            match resolve_one(point, kernel, &mut all_tracepoints) {
+            match resolve_one(point, kernel, env.pid, &mut all_tracepoints) {
                 Ok(mut found) => attaches.append(&mut found),
                 Err(d) => diagnostics.push(d),
             }
@@ -34,9 +40,21 @@ pub(super) fn resolve_all(
 
 type TracepointList = Option<Result<Vec<(String, String)>, String>>;
 
+/// Attach points that need nothing beyond themselves (no format file).
+fn plain_all(attaches: Vec<Attach>) -> Vec<CheckedAttach> {
+    attaches
+        .into_iter()
+        .map(|attach| CheckedAttach {
+            attach,
+            format: None,
+        })
+        .collect()
+}
+
 fn resolve_one(
     point: &AttachPoint,
     kernel: &dyn KernelInfo,
+    pid: Option<u32>,
     all: &mut TracepointList,
 ) -> Result<Vec<CheckedAttach>, Diagnostic> {
     let plain = |attach| {
@@ -50,6 +68,28 @@ fn resolve_one(
         AttachSpec::End => plain(Attach::End),
         AttachSpec::Timer { kind, period, text } => plain(Attach::Timer { kind, period, text }),
         AttachSpec::KernelFunction(spec) => super::kernel_function::resolve(point, spec, kernel),
+        AttachSpec::PerfEvent { event, period } => plain(Attach::PerfEvent { event, period }),
+        AttachSpec::Uprobe {
+            ret,
+            path,
+            location,
+        } => Ok(plain_all(uprobe::resolve(
+            point, ret, &path, &location, pid,
+        )?)),
+        AttachSpec::Usdt {
+            path,
+            provider,
+            name,
+        } => Ok(plain_all(usdt::resolve(
+            point,
+            &path,
+            provider.as_deref(),
+            &name,
+            pid,
+        )?)),
+        AttachSpec::RawTracepoint { name } => Ok(plain_all(raw_tracepoint::resolve(
+            point, &name, kernel, all,
+        )?)),
         AttachSpec::Tracepoint { category, event } => {
             let kernel_error = |e: String| {
                 Diagnostic::error(

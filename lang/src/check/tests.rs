@@ -81,6 +81,7 @@ fn run(p: &Program) -> Result<Checked, Diagnostics> {
             kernel: &OneTracepoint,
             builtins: &NoBuiltins,
             params: &[],
+            pid: None,
         },
     )
 }

@@ -6,6 +6,9 @@
 //! name (`comm`) is `rtrace-workload`: 15 characters, so it survives the
 //! kernel's 16-byte `TASK_COMM_LEN` untruncated and tests can filter on it.
 
+mod calls;
+mod usdt;
+
 use std::ffi::CString;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -24,7 +27,15 @@ commands:
   comm NAME CMD...   set the process name to NAME, then run CMD in this process
   signal N           send SIGUSR1 to this process N times (it is caught)
   threads N M        N threads, each making M getppid system calls
+  usdt N             pass the USDT probes rtrace:tick, rtrace:lazy (with a
+                     semaphore) and rtrace:operands N times each
   pid                print this process's id and exit
+  after MS CMD...    sleep MS milliseconds, then run CMD in this process
+  calls N            call the traced functions below N times each:
+                     rtrace_workload_add(i, 100) for i in 1..=N,
+                     rtrace_workload_args8(1, 2, ..., 8),
+                     rtrace_workload_greet(\"hello\") and
+                     rtrace_workload_asm_add(i, 1000)
 ";
 
 type Result<T> = std::result::Result<T, String>;
@@ -65,6 +76,18 @@ fn run(args: &[String]) -> Result<()> {
         }
         ("signal", [n]) => signal_self(count(n)?),
         ("threads", [n, m]) => threads(count(n)?, count(m)?),
+        ("after", [ms, command @ ..]) if !command.is_empty() => {
+            std::thread::sleep(Duration::from_millis(count(ms)?));
+            run(command)
+        }
+        ("usdt", [n]) => {
+            usdt::run(count(n)?);
+            Ok(())
+        }
+        ("calls", [n]) => {
+            calls::run(count(n)?);
+            Ok(())
+        }
         ("pid", []) => {
             println!("{}", std::process::id());
             Ok(())
