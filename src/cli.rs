@@ -1,6 +1,7 @@
 //! Command-line options, as close to bpftrace's as the features allow.
 
 use clap::{Parser, ValueEnum};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
 /// The values of `-f`.
@@ -69,6 +70,11 @@ pub struct Cli {
     #[arg(long = "emit-obj", value_name = "FILE")]
     pub emit_obj: Option<PathBuf>,
 
+    /// Serve the maps as Prometheus metrics over HTTP at ADDR while the
+    /// program runs (`HOST:PORT`, or `:PORT` for every interface).
+    #[arg(long = "metrics", value_name = "ADDR", value_parser = parse_listen_addr)]
+    pub metrics: Option<SocketAddr>,
+
     /// Compile and check, but do not load anything into the kernel.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
@@ -82,4 +88,40 @@ pub struct Cli {
         allow_hyphen_values = true
     )]
     pub rest: Vec<String>,
+}
+
+/// `HOST:PORT` (a name, an IPv4 or a bracketed IPv6 address), or `:PORT`
+/// for every interface, as exporters are usually told where to listen.
+pub fn parse_listen_addr(text: &str) -> Result<SocketAddr, String> {
+    let full = match text.strip_prefix(':') {
+        Some(port) => format!("0.0.0.0:{port}"),
+        None => text.to_string(),
+    };
+    full.to_socket_addrs()
+        .map_err(|e| format!("'{text}' is not HOST:PORT or :PORT ({e})"))?
+        .next()
+        .ok_or_else(|| format!("'{text}' names no address"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_listen_addr;
+
+    #[test]
+    fn listen_addresses() {
+        assert_eq!(
+            parse_listen_addr(":9090").unwrap().to_string(),
+            "0.0.0.0:9090"
+        );
+        assert_eq!(
+            parse_listen_addr("127.0.0.1:0").unwrap().to_string(),
+            "127.0.0.1:0"
+        );
+        assert_eq!(
+            parse_listen_addr("[::1]:9100").unwrap().to_string(),
+            "[::1]:9100"
+        );
+        assert!(parse_listen_addr("9090").is_err());
+        assert!(parse_listen_addr(":http").is_err());
+    }
 }

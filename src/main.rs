@@ -261,6 +261,7 @@ fn run() -> anyhow::Result<ExitCode> {
         &SessionOptions {
             verbose: cli.verbose,
             pid: cli.pid,
+            metrics: cli.metrics,
         },
         &mut err,
     )

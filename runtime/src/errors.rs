@@ -20,6 +20,8 @@ pub enum RunError {
     Attach(#[from] AttachError),
     #[error("cannot run the {0} probe: {1}")]
     TestRun(String, std::io::Error),
+    #[error("cannot serve metrics on {0}: {1}")]
+    Metrics(std::net::SocketAddr, std::io::Error),
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -6,6 +6,7 @@ pub mod errors;
 pub mod events;
 pub mod kernel_functions;
 pub mod maps;
+pub mod metrics;
 pub mod output;
 pub mod session;
 pub mod sys;

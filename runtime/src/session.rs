@@ -14,6 +14,7 @@ use rtrace_codegen::manifest::counter;
 use rtrace_lang::probes::Attach;
 use std::collections::HashMap;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
@@ -23,11 +24,14 @@ pub struct SessionOptions {
     pub verbose: bool,
     /// `-p PID`: user-space probes fire in this process only.
     pub pid: Option<u32>,
+    /// `--metrics ADDR`: serve the maps as Prometheus metrics there.
+    pub metrics: Option<SocketAddr>,
 }
 
 pub struct Session<'c> {
     compiled: &'c Compiled,
     pid: Option<u32>,
+    metrics: Option<SocketAddr>,
     /// Uprobe programs were loaded for uprobe_multi links.
     uprobe_multi: bool,
     ebpf: Ebpf,
@@ -104,6 +108,7 @@ impl<'c> Session<'c> {
         Ok(Session {
             compiled,
             pid: options.pid,
+            metrics: options.metrics,
             uprobe_multi,
             ebpf,
             cpus,
@@ -119,6 +124,9 @@ impl<'c> Session<'c> {
     /// diagnostics to `err`.
     pub fn run(mut self, out: &mut Output, err: &mut dyn Write) -> Result<(), RunError> {
         let manifest = &self.compiled.manifest;
+        if let Some(addr) = self.metrics {
+            self.serve_metrics(addr, err)?;
+        }
         let probes: usize = manifest.programs.iter().map(|p| p.attach.len()).sum();
         out.attached_probes(probes);
         out.flush();
@@ -169,6 +177,25 @@ impl<'c> Session<'c> {
         self.print_maps(&printer, out, err);
         self.report_problems(err);
         out.flush();
+        Ok(())
+    }
+
+    /// Starts the metrics server over duplicates of the user maps'
+    /// descriptors, before BEGIN so that its maps are visible too.
+    fn serve_metrics(&self, addr: SocketAddr, err: &mut dyn Write) -> Result<(), RunError> {
+        let mut maps = Vec::new();
+        for spec in &self.compiled.manifest.maps {
+            if let Some(fd) = self.fd(&spec.object_name) {
+                let fd = fd
+                    .try_clone_to_owned()
+                    .map_err(|e| RunError::Internal(e.to_string()))?;
+                maps.push((spec.clone(), fd));
+            }
+        }
+        let collector = crate::metrics::MapsCollector::new(maps, self.cpus);
+        let bound =
+            crate::metrics::serve(addr, collector).map_err(|e| RunError::Metrics(addr, e))?;
+        let _ = writeln!(err, "Serving metrics on http://{bound}/metrics");
         Ok(())
     }
 
