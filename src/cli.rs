@@ -75,6 +75,11 @@ pub struct Cli {
     #[arg(long = "metrics", value_name = "ADDR", value_parser = parse_listen_addr)]
     pub metrics: Option<SocketAddr>,
 
+    /// Print the man page, shell completions or the probe and builtin
+    /// reference, then exit (see "Installing" in README.md).
+    #[arg(long = "generate", value_name = "WHAT", value_enum)]
+    pub generate: Option<crate::generate::Generate>,
+
     /// Compile and check, but do not load anything into the kernel.
     #[arg(long = "dry-run")]
     pub dry_run: bool,

@@ -1,6 +1,7 @@
 //! The `rtrace` command: read a program, compile it to eBPF, run it.
 
 mod cli;
+mod generate;
 mod list;
 
 use anyhow::Context;
@@ -227,6 +228,10 @@ fn explain_verifier(compiled: &Compiled, program: usize, log: &str, source: &Sou
 
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
+    if let Some(what) = cli.generate {
+        generate::generate(what, &mut std::io::stdout().lock())?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if cli.list {
         let glob = cli.rest.first().map_or("*", String::as_str);
         return list::list(glob, cli.verbose, cli.pid);
