@@ -23,65 +23,93 @@ impl From<OutputFormat> for rtrace_runtime::output::Format {
     }
 }
 
+/// Examples, as bpftrace's help ends with.
+const AFTER_HELP: &str = "\
+Examples:
+  rtrace -l '*sleep*'
+      list probes containing \"sleep\"
+  rtrace -e 'BEGIN { printf(\"hello world\\n\"); exit(); }'
+      print \"hello world\" and exit
+  rtrace -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'
+      count system calls by process name until Ctrl-C
+  rtrace -e 'tracepoint:syscalls:sys_enter_openat { printf(\"%s %s\\n\", comm, str(args.filename)); }'
+      files opened, with the process opening them
+  rtrace -e 'profile:hz:99 /pid == 189/ { @[cpu] = count(); }'
+      sample process 189 on each CPU at 99 Hertz
+  rtrace script.rt ARG1 ARG2
+      run a script with positional parameters $1 and $2";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "rtrace",
     version,
     about = "A high-level tracing language for Linux, compiled straight to eBPF",
-    after_help = "EXAMPLES:\n  rtrace -e 'BEGIN { printf(\"hello world\\n\"); exit(); }'\n  rtrace -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'\n  rtrace -l 'tracepoint:sched:*'\n  rtrace script.rt ARG1 ARG2"
+    override_usage = "rtrace [OPTIONS] FILENAME [ARGS...]\n       rtrace [OPTIONS] - < PROGRAM\n       rtrace [OPTIONS] -e 'PROGRAM' [ARGS...]\n       rtrace -l [GLOB]",
+    after_help = AFTER_HELP
 )]
 pub struct Cli {
     /// Program text to run (instead of a script file).
-    #[arg(short = 'e', value_name = "PROGRAM")]
+    #[arg(help_heading = "Program", short = 'e', value_name = "PROGRAM")]
     pub program: Option<String>,
 
     /// List probes matching the GLOB that follows (all when none), then
     /// exit. A flag, as in bpftrace, so that `-lv GLOB` works.
-    #[arg(short = 'l')]
+    #[arg(help_heading = "Program", short = 'l')]
     pub list: bool,
 
     /// Output format of the program's output.
-    #[arg(short = 'f', value_name = "FORMAT", value_enum, default_value_t)]
+    #[arg(
+        help_heading = "Output",
+        short = 'f',
+        value_name = "FORMAT",
+        value_enum,
+        default_value_t
+    )]
     pub format: OutputFormat,
 
     /// Write the program's output to FILE instead of standard output
     /// (diagnostics still go to standard error).
-    #[arg(short = 'o', value_name = "FILE")]
+    #[arg(help_heading = "Output", short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
     /// Quiet: leave out the "Attaching N probes..." message.
-    #[arg(short = 'q')]
+    #[arg(help_heading = "Output", short = 'q')]
     pub quiet: bool,
 
     /// Trace process PID: user-space probes fire in it alone, and other
     /// probes (but BEGIN, END and interval) keep only its events.
-    #[arg(short = 'p', value_name = "PID")]
+    #[arg(help_heading = "Tracing", short = 'p', value_name = "PID")]
     pub pid: Option<u32>,
 
     /// Verbose: print the emitted bytecode and the verifier's statistics.
-    #[arg(short = 'v')]
+    #[arg(help_heading = "Debugging", short = 'v')]
     pub verbose: bool,
 
     /// Debug: dump tokens, the syntax tree and the typed program.
-    #[arg(short = 'd')]
+    #[arg(help_heading = "Debugging", short = 'd')]
     pub debug: bool,
 
     /// Write the object file that is loaded into the kernel to FILE.
-    #[arg(long = "emit-obj", value_name = "FILE")]
+    #[arg(help_heading = "Debugging", long = "emit-obj", value_name = "FILE")]
     pub emit_obj: Option<PathBuf>,
 
     /// Serve the maps as Prometheus metrics over HTTP at ADDR while the
     /// program runs (`HOST:PORT`, or `:PORT` for every interface).
-    #[arg(long = "metrics", value_name = "ADDR", value_parser = parse_listen_addr)]
+    #[arg(help_heading = "Output", long = "metrics", value_name = "ADDR", value_parser = parse_listen_addr)]
     pub metrics: Option<SocketAddr>,
 
     /// Print the man page, shell completions or the probe and builtin
     /// reference, then exit (see "Installing" in README.md).
-    #[arg(long = "generate", value_name = "WHAT", value_enum)]
+    #[arg(
+        help_heading = "Other",
+        long = "generate",
+        value_name = "WHAT",
+        value_enum
+    )]
     pub generate: Option<crate::generate::Generate>,
 
     /// Compile and check, but do not load anything into the kernel.
-    #[arg(long = "dry-run")]
+    #[arg(help_heading = "Debugging", long = "dry-run")]
     pub dry_run: bool,
 
     /// Script file (`-` for standard input) followed by positional
