@@ -31,6 +31,9 @@ commands:
                      semaphore) and rtrace:operands N times each
   pid                print this process's id and exit
   after MS CMD...    sleep MS milliseconds, then run CMD in this process
+  wait-for PATH CMD...  wait (up to 60 s) until PATH exists, then run CMD in
+                     this process: a process for -p that starts its work when
+                     the test says so, however slow the machine
   calls N            call the traced functions below N times each:
                      rtrace_workload_add(i, 100) for i in 1..=N,
                      rtrace_workload_args8(1, 2, ..., 8),
@@ -78,6 +81,10 @@ fn run(args: &[String]) -> Result<()> {
         ("threads", [n, m]) => threads(count(n)?, count(m)?),
         ("after", [ms, command @ ..]) if !command.is_empty() => {
             std::thread::sleep(Duration::from_millis(count(ms)?));
+            run(command)
+        }
+        ("wait-for", [path, command @ ..]) if !command.is_empty() => {
+            wait_for(path)?;
             run(command)
         }
         ("usdt", [n]) => {
@@ -219,6 +226,17 @@ fn threads(n: u64, m: u64) -> Result<()> {
         .collect();
     for handle in handles {
         handle.join().map_err(|_| "a thread panicked")?;
+    }
+    Ok(())
+}
+
+fn wait_for(path: &str) -> Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !std::path::Path::new(path).exists() {
+        if std::time::Instant::now() > deadline {
+            return Err(format!("{path} did not appear within 60 s").into());
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
     Ok(())
 }
