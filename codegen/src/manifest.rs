@@ -24,9 +24,13 @@ pub struct Manifest {
 pub mod counter {
     /// `bpf_ringbuf_output` failed: the consumer fell behind.
     pub const LOST_EVENTS: u32 = 0;
-    /// A map update failed, almost always because the map was full.
+    /// A map update failed because the map was full (`-E2BIG`).
     pub const MAP_FULL: u32 = 1;
-    pub const COUNT: u32 = 2;
+    /// A map update failed for another reason: no memory for a new entry
+    /// (maps are not preallocated), or the map's bucket was locked by a
+    /// probe this one interrupted (`-EBUSY`).
+    pub const MAP_UPDATE_FAILED: u32 = 2;
+    pub const COUNT: u32 = 3;
 }
 
 #[derive(Clone, Debug)]

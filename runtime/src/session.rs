@@ -246,6 +246,14 @@ impl<'c> Session<'c> {
                 rtrace_codegen::lower::MAP_ENTRIES
             );
         }
+        let failed = self.problem_count(counter::MAP_UPDATE_FAILED);
+        if failed > 0 {
+            let _ = writeln!(
+                err,
+                "{failed} map updates failed although no map was full: the kernel had no memory \
+                 for a new entry, or the map was in use by a probe this one interrupted"
+            );
+        }
     }
 
     pub fn map_fd(&self, object_name: &str) -> Option<BorrowedFd<'_>> {

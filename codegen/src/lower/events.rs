@@ -44,6 +44,22 @@ pub fn output_id_only(cx: &mut FnCx, id: u64) -> Result<(), LowerError> {
 
 /// Adds one to a slot of the per-CPU counters map. The key lives in a
 /// stack word reserved at program entry, so this never allocates.
+/// Counts the failed map update whose error is in `r0`: a full map apart
+/// from every other reason, since only the first is the user's to fix.
+pub fn count_update_failure(cx: &mut FnCx) {
+    let full = cx.asm.label();
+    let done = cx.asm.label();
+    cx.asm.jump(JmpOp::Eq, Reg::R0, -E2BIG, full);
+    count_problem(cx, counter::MAP_UPDATE_FAILED);
+    cx.asm.goto(done);
+    cx.asm.bind(full);
+    count_problem(cx, counter::MAP_FULL);
+    cx.asm.bind(done);
+}
+
+/// `E2BIG`: what a map update returns when the map has no room left.
+const E2BIG: i32 = 7;
+
 pub fn count_problem(cx: &mut FnCx, slot: u32) {
     let key = cx.counter_key;
     let counters = cx.tables.counters_map;

@@ -4,7 +4,7 @@
 use super::cx::{FnCx, Operand};
 use super::{events, strings, LowerError};
 use crate::asm::{AluOp, Helper, JmpOp, MapId, Reg, Size};
-use crate::manifest::{counter, KeyLayout, MapSpec, Part};
+use crate::manifest::{KeyLayout, MapSpec, Part};
 use rtrace_lang::ast::{BinaryOp, Expr, ExprKind};
 use rtrace_lang::check::MapValueType;
 use rtrace_lang::types::Type;
@@ -99,7 +99,7 @@ fn update(cx: &mut FnCx, map: MapId, key: i16, value: i16, flags: i32) {
     cx.asm.call(Helper::MapUpdateElem);
     let ok = cx.asm.label();
     cx.asm.jump(JmpOp::Eq, Reg::R0, 0, ok);
-    events::count_problem(cx, counter::MAP_FULL);
+    events::count_update_failure(cx);
     cx.asm.bind(ok);
 }
 
@@ -284,7 +284,7 @@ fn agg_update(
     cx.asm.jump(JmpOp::Eq, Reg::R0, 0, relookup);
     // Another CPU created it first: fine, use it.
     cx.asm.jump(JmpOp::Eq, Reg::R0, -EEXIST, relookup);
-    events::count_problem(cx, counter::MAP_FULL);
+    events::count_update_failure(cx);
     cx.asm.goto(done);
     cx.asm.bind(relookup);
     lookup(cx, map, key);
