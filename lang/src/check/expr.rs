@@ -853,7 +853,7 @@ fn check_binary(
     if a == Type::Void || b == Type::Void {
         return Type::I64;
     }
-    if let Some(d) = tuple::operand_error(expr, op, (lhs, a), (rhs, b)) {
+    if let Some(d) = tuple::operand_error(op, (lhs, a), (rhs, b)) {
         state.diagnostics.push(d);
         return Type::U64;
     }

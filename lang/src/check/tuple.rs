@@ -109,7 +109,6 @@ pub(super) fn key_spans(keys: &[Expr], types: &[Type]) -> Vec<Span> {
 
 /// Operators apply to no tuple: the diagnostic when one is used.
 pub(super) fn operand_error(
-    expr: &Expr,
     op: BinaryOp,
     (lhs, a): (&Expr, Type),
     (rhs, b): (&Expr, Type),
@@ -124,8 +123,7 @@ pub(super) fn operand_error(
             op.symbol()
         ),
     )
-    .with_label("a tuple: tuples support no operators")
-    .with_related(expr.span, "in this operation");
+    .with_label("a tuple: tuples support no operators");
     Some(element_hint(d, t, operand))
 }
 
