@@ -172,10 +172,7 @@ fn tuples_and_element_access() {
     assert_eq!(e("@[(pid, comm)]"), "@[(tuple pid comm)]");
     assert_eq!(
         sexprs("$t = (1, comm); @m[1] = ($t.1, 2)"),
-        [
-            "(= $t (tuple 1 comm))",
-            "(= @m[1] (tuple (.1 $t) 2))"
-        ]
+        ["(= $t (tuple 1 comm))", "(= @m[1] (tuple (.1 $t) 2))"]
     );
 }
 

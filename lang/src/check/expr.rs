@@ -686,8 +686,7 @@ fn check_map_read(
     match state.maps.get_mut(name) {
         Some(info) => {
             let key_spans = tuple::key_spans(keys, &state.types);
-            if let Err(d) = merge_keys(&display, &mut info.keys, key_types, expr.span, &key_spans)
-            {
+            if let Err(d) = merge_keys(&display, &mut info.keys, key_types, expr.span, &key_spans) {
                 // A map function may name a keyed map without keys: print(@x).
                 if !(keys.is_empty() && info.keys.is_some()) {
                     state.diagnostics.push(d);

@@ -34,7 +34,10 @@ fn tuple_literals_have_the_types_of_their_elements() {
         var(&c, 0, "t"),
         Type::tuple(&[Type::I64, Type::Str(3), inner])
     );
-    assert_eq!(var(&c, 0, "t").to_string(), "(int64,string[3],(int64,string[2]))");
+    assert_eq!(
+        var(&c, 0, "t").to_string(),
+        "(int64,string[3],(int64,string[2]))"
+    );
     assert_eq!(var(&c, 0, "s"), Type::Str(3));
     assert_eq!(var(&c, 0, "n"), Type::I64);
 }
@@ -79,7 +82,10 @@ error: operator '+' cannot be applied to (int64,int64) and int64
     );
     assert!(rendered.contains("for example `$t.0`"), "{rendered}");
     let rendered = errors("BEGIN { $x = (1, 2) == (1, 2); }");
-    assert!(rendered.contains("operator '==' cannot be applied"), "{rendered}");
+    assert!(
+        rendered.contains("operator '==' cannot be applied"),
+        "{rendered}"
+    );
 }
 
 #[test]
@@ -188,7 +194,9 @@ fn tuple_branches_of_a_ternary_must_unify() {
 
 #[test]
 fn booleans_and_ternaries_are_values() {
-    let c = ok(r#"BEGIN { $b = 2 > 1; $n = !$b; $s = $b ? "yes" : "no"; $i = $b ? 1 : -1; @b = 1 == 1; }"#);
+    let c = ok(
+        r#"BEGIN { $b = 2 > 1; $n = !$b; $s = $b ? "yes" : "no"; $i = $b ? 1 : -1; @b = 1 == 1; }"#,
+    );
     assert!(var(&c, 0, "b").is_int());
     assert!(var(&c, 0, "n").is_int());
     // The longer branch decides the buffer.
