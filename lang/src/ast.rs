@@ -167,6 +167,15 @@ pub enum ExprKind {
         then: Box<Expr>,
         otherwise: Box<Expr>,
     },
+    /// `(a, b, ...)`: two elements or more; `(a)` is just `a`.
+    Tuple(Vec<Expr>),
+    /// `tuple.N`: element N (from 0) of a tuple.
+    TupleIndex {
+        base: Box<Expr>,
+        index: u64,
+        /// Where `N` is written.
+        index_span: Span,
+    },
     /// `x++`, `--x`: the target is a map element or variable.
     Step {
         target: Box<Expr>,

@@ -1,6 +1,8 @@
 //! The types of rtrace values, decided by the checker before codegen.
 
+use std::collections::HashSet;
 use std::fmt;
+use std::sync::{Mutex, OnceLock};
 
 /// Default capacity of strings read from memory (`str()`), including the
 /// terminating NUL, as in bpftrace.
@@ -91,6 +93,8 @@ pub enum Type {
     Ptr {
         user: bool,
     },
+    /// `(1, "abc", pid)`: fixed-size elements, each at an 8-aligned offset.
+    Tuple(TupleType),
 }
 
 impl Type {
@@ -112,7 +116,62 @@ impl Type {
             Type::Int(_) | Type::Ptr { .. } => 8,
             Type::Str(n) => n,
             Type::Agg(_) => 0,
+            Type::Tuple(t) => t.size(),
         }
+    }
+
+    /// The tuple type with these elements.
+    pub fn tuple(elements: &[Type]) -> Type {
+        Type::Tuple(TupleType::intern(elements))
+    }
+}
+
+/// The element types of a tuple. They are interned (one leaked copy per
+/// distinct tuple type, for the life of the process), so that `Type` stays
+/// `Copy` and every pass keeps passing types by value; a program has a
+/// handful of tuple types, so what is leaked is bounded and small.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TupleType(&'static [Type]);
+
+impl TupleType {
+    fn intern(elements: &[Type]) -> TupleType {
+        static INTERNED: OnceLock<Mutex<HashSet<&'static [Type]>>> = OnceLock::new();
+        let mut set = INTERNED
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(&known) = set.get(elements) {
+            return TupleType(known);
+        }
+        let leaked: &'static [Type] = Box::leak(elements.to_vec().into_boxed_slice());
+        set.insert(leaked);
+        TupleType(leaked)
+    }
+
+    pub fn elements(self) -> &'static [Type] {
+        self.0
+    }
+
+    /// Each element with its byte offset in the tuple. Every element starts
+    /// 8-aligned, so integers and nested tuples are aligned loads and
+    /// stores, and strings copy with double-word moves.
+    pub fn fields(self) -> impl Iterator<Item = (u32, Type)> {
+        let mut offset = 0u32;
+        self.0.iter().map(move |&t| {
+            let at = offset;
+            offset += t.size().next_multiple_of(8);
+            (at, t)
+        })
+    }
+
+    pub fn size(self) -> u32 {
+        self.0.iter().map(|t| t.size().next_multiple_of(8)).sum()
+    }
+}
+
+impl fmt::Debug for TupleType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0).finish()
     }
 }
 
@@ -125,6 +184,37 @@ impl fmt::Display for Type {
             Type::Agg(kind) => write!(f, "{}()", kind.function()),
             Type::Ptr { user: true } => write!(f, "user pointer"),
             Type::Ptr { user: false } => write!(f, "kernel pointer"),
+            // As bpftrace writes it: `(int64,string[4])`.
+            Type::Tuple(t) => {
+                let parts: Vec<String> = t.elements().iter().map(Type::to_string).collect();
+                write!(f, "({})", parts.join(","))
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tuples_are_interned_by_their_elements() {
+        let a = Type::tuple(&[Type::I64, Type::Str(4)]);
+        let b = Type::tuple(&[Type::I64, Type::Str(4)]);
+        assert_eq!(a, b);
+        assert_ne!(a, Type::tuple(&[Type::I64, Type::Str(5)]));
+        assert_eq!(a.to_string(), "(int64,string[4])");
+    }
+
+    #[test]
+    fn tuple_elements_are_8_aligned() {
+        let inner = Type::tuple(&[Type::Str(3), Type::U64]);
+        let Type::Tuple(t) = Type::tuple(&[Type::Str(3), Type::I64, inner]) else {
+            unreachable!()
+        };
+        let offsets: Vec<u32> = t.fields().map(|(at, _)| at).collect();
+        assert_eq!(offsets, [0, 8, 16]);
+        assert_eq!(t.size(), 32);
+        assert_eq!(inner.size(), 16);
     }
 }

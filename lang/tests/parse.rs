@@ -83,6 +83,8 @@ fn sexpr(e: &Expr) -> String {
             let sign = if to.signed { "" } else { "u" };
             format!("(cast {sign}int{} {})", to.bits, sexpr(operand))
         }
+        ExprKind::Tuple(elements) => format!("(tuple {})", list(elements)),
+        ExprKind::TupleIndex { base, index, .. } => format!("(.{index} {})", sexpr(base)),
     }
 }
 
@@ -151,6 +153,45 @@ fn fields_and_postfix_operators() {
     assert_eq!(e("@m[pid]++"), "(post++ @m[pid])");
     assert_eq!(e("++@x"), "(pre++ @x)");
     assert_eq!(e("--$x"), "(pre-- $x)");
+}
+
+#[test]
+fn tuples_and_element_access() {
+    assert_eq!(e(r#"(1, "abc", pid)"#), r#"(tuple 1 "abc" pid)"#);
+    // One element in parentheses is no tuple.
+    assert_eq!(e("(x)"), "x");
+    assert_eq!(e("((1, 2))"), "(tuple 1 2)");
+    assert_eq!(e("(1, (2, 3))"), "(tuple 1 (tuple 2 3))");
+    assert_eq!(e("(a ? b : c, d + 1)"), "(tuple (? a b c) (+ d 1))");
+    assert_eq!(e("$t.0"), "(.0 $t)");
+    // `.0.1` is two accesses: the lexer never reads `0.1` as one number.
+    assert_eq!(e("$t.1.0"), "(.0 (.1 $t))");
+    assert_eq!(e("@t.1 + 2"), "(+ (.1 @t) 2)");
+    assert_eq!(e("(1, 2).1"), "(.1 (tuple 1 2))");
+    assert_eq!(e("-$t.0"), "(- (.0 $t))");
+    assert_eq!(e("@[(pid, comm)]"), "@[(tuple pid comm)]");
+    assert_eq!(
+        sexprs("$t = (1, comm); @m[1] = ($t.1, 2)"),
+        ["(= $t (tuple 1 comm))", "(= @m[1] (tuple (.1 $t) 2))"]
+    );
+}
+
+#[test]
+fn tuple_spans() {
+    let src = "BEGIN { ($a, 2).1 }";
+    let p = parse_ok(src);
+    let StmtKind::Expr(access) = &p.probes[0].body.stmts[0].kind else {
+        panic!()
+    };
+    assert_eq!(text(src, access.span), "($a, 2).1");
+    let ExprKind::TupleIndex {
+        base, index_span, ..
+    } = &access.kind
+    else {
+        panic!()
+    };
+    assert_eq!(text(src, base.span), "($a, 2)");
+    assert_eq!(text(src, *index_span), "1");
 }
 
 #[test]
@@ -496,12 +537,13 @@ fn all_exprs(p: &Program) -> Vec<&Expr> {
     fn walk<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
         out.push(e);
         match &e.kind {
-            ExprKind::Map { keys: children, .. } | ExprKind::Call { args: children, .. } => {
-                children.iter().for_each(|c| walk(c, out))
-            }
+            ExprKind::Map { keys: children, .. }
+            | ExprKind::Call { args: children, .. }
+            | ExprKind::Tuple(children) => children.iter().for_each(|c| walk(c, out)),
             ExprKind::Field { base: inner, .. }
             | ExprKind::Unary { operand: inner, .. }
             | ExprKind::Step { target: inner, .. }
+            | ExprKind::TupleIndex { base: inner, .. }
             | ExprKind::Cast { operand: inner, .. } => walk(inner, out),
             ExprKind::Binary { lhs, rhs, .. } => {
                 walk(lhs, out);
@@ -559,7 +601,7 @@ fn all_exprs(p: &Program) -> Vec<&Expr> {
 
 #[test]
 fn expression_ids_are_dense_and_unique() {
-    let src = "k:f /pid > 1 ? 2 : 3/ { @m[a, b] = c ? d : -e; if (x.y) { f(g, h->i)++ } } BEGIN < $x += (1 > 2) >";
+    let src = "k:f /pid > 1 ? 2 : 3/ { @m[a, b] = c ? d : -e; if (x.y) { f(g, h->i)++ } } BEGIN < $x += (1 > 2); $t = (1, (j, k)).1.0 >";
     let p = parse_ok(src);
     let mut ids: Vec<u32> = all_exprs(&p).iter().map(|e| e.id.0).collect();
     ids.sort();

@@ -148,6 +148,29 @@ fn unclosed_predicate() {
 }
 
 #[test]
+fn tuple_syntax_errors() {
+    // No one-element tuple, trailing comma or empty tuple.
+    check(
+        "BEGIN { $t = (1,); }",
+        "expected an expression, found `)`",
+        (1, 17),
+        None,
+    );
+    check(
+        "BEGIN { $t = (); }",
+        "expected an expression, found `)`",
+        (1, 15),
+        None,
+    );
+    check(
+        "BEGIN { $u = $t.-1; }",
+        "expected a field name or a tuple index (`.0`, `.1`, ...), found `-`",
+        (1, 17),
+        None,
+    );
+}
+
+#[test]
 fn assignment_where_a_comparison_was_meant() {
     check(
         "BEGIN /pid = 1/ { }",

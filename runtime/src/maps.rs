@@ -28,6 +28,15 @@ pub fn decode_part(bytes: &[u8], part: &Part) -> Value {
                 Value::UInt(raw)
             }
         }
+        Type::Tuple(tuple) => Value::Tuple(
+            tuple
+                .fields()
+                .map(|(offset, ty)| {
+                    let offset = part.offset + offset;
+                    decode_part(bytes, &Part { offset, ty })
+                })
+                .collect(),
+        ),
         _ => Value::UInt(
             bytes
                 .get(at..at + 8)

@@ -4,7 +4,7 @@
 use crate::builtin::{Builtin, Form};
 use rtrace_codegen::asm::{Reg, Size};
 use rtrace_codegen::lower::cx::{FnCx, Operand};
-use rtrace_codegen::lower::{events, maps, strings, LowerError};
+use rtrace_codegen::lower::{events, maps, strings, tuples, LowerError};
 use rtrace_codegen::manifest::{Event, Part};
 use rtrace_lang::ast::{Expr, ExprKind};
 use rtrace_lang::check::builtins::CallInfo;
@@ -50,6 +50,7 @@ fn send(
         let at = off + part.offset as i16;
         match part.ty {
             Type::Str(n) => strings::eval_into(cx, arg, at, n)?,
+            Type::Tuple(t) => tuples::eval_into(cx, arg, at, t)?,
             _ => {
                 let v = cx.eval(arg)?;
                 cx.release(v);

@@ -3,7 +3,7 @@
 //! builtins by their stdlib family.
 
 use super::cx::{FnCx, Operand, CTX};
-use super::{maps, strings, LowerError};
+use super::{maps, strings, tuples, LowerError};
 use crate::asm::{AluOp, JmpOp, Reg, Size};
 use rtrace_lang::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
 use rtrace_lang::check::parse_int;
@@ -26,6 +26,12 @@ fn eval_inner(cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {
     if let Type::Str(size) = ty {
         let off = cx.alloc(size)?;
         strings::eval_into(cx, expr, off, size)?;
+        return Ok(Operand::Buf { off, size });
+    }
+    if let Type::Tuple(tuple) = ty {
+        let size = tuple.size();
+        let off = cx.alloc(size)?;
+        tuples::eval_into(cx, expr, off, tuple)?;
         return Ok(Operand::Buf { off, size });
     }
     match &expr.kind {
@@ -78,7 +84,10 @@ fn eval_inner(cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {
             Ok(result)
         }
         ExprKind::Step { .. } => maps::step(cx, expr),
-        ExprKind::Str(_) => Err(cx.internal("string literal typed as integer")),
+        ExprKind::TupleIndex { .. } => tuples::read_int(cx, expr),
+        ExprKind::Str(_) | ExprKind::Tuple(_) => {
+            Err(cx.internal("string or tuple literal typed as integer"))
+        }
     }
 }
 

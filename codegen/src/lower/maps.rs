@@ -2,7 +2,7 @@
 //! with lookup/update, aggregations updated in place after one lookup.
 
 use super::cx::{FnCx, Operand};
-use super::{events, strings, LowerError};
+use super::{events, strings, tuples, LowerError};
 use crate::asm::{AluOp, Helper, JmpOp, MapId, Reg, Size};
 use crate::manifest::{KeyLayout, MapSpec, Part};
 use rtrace_lang::ast::{BinaryOp, Expr, ExprKind};
@@ -63,6 +63,11 @@ pub fn build_key(cx: &mut FnCx, map_expr: &Expr) -> Result<(MapId, i16), LowerEr
     let used: u32 = parts.iter().map(|p| p.ty.size()).sum();
     if used != layout.size {
         strings::zero(cx, off, layout.size);
+    }
+    // `@m[(a, b)]` is `@m[a, b]`: the tuple's elements are the parts.
+    if let ([key], Type::Tuple(_)) = (keys.as_slice(), cx.type_of(&keys[0])) {
+        tuples::key_into(cx, key, off, &parts)?;
+        return Ok((id, off));
     }
     for (part, key) in parts.iter().zip(keys) {
         let at = off + part.offset as i16;
@@ -167,6 +172,13 @@ pub fn assign(
         MapValueType::Plain(Type::Str(_)) => {
             let buf = cx.alloc(value_size)?;
             strings::eval_into(cx, value, buf, value_size)?;
+            let (map, key) = build_key(cx, target)?;
+            update(cx, map, key, buf, BPF_ANY);
+            Ok(())
+        }
+        MapValueType::Plain(Type::Tuple(tuple)) => {
+            let buf = cx.alloc(value_size)?;
+            tuples::eval_into(cx, value, buf, tuple)?;
             let (map, key) = build_key(cx, target)?;
             update(cx, map, key, buf, BPF_ANY);
             Ok(())

@@ -9,6 +9,7 @@ pub mod maps;
 pub mod probe_args;
 mod stmt;
 pub mod strings;
+pub mod tuples;
 
 use crate::asm::{AluOp, Code, Helper, JmpOp, MapId, Reg, Size};
 use crate::manifest::{counter, Event, Manifest, MapSpec, ProgramSpec};
@@ -284,6 +285,12 @@ fn emit_program(
                 let off = cx.alloc(*size)?;
                 strings::zero(cx, off, *size);
                 Operand::Buf { off, size: *size }
+            }
+            Type::Tuple(tuple) => {
+                let size = tuple.size();
+                let off = cx.alloc(size)?;
+                strings::zero(cx, off, size);
+                Operand::Buf { off, size }
             }
             _ => {
                 let off = cx.alloc(8)?;

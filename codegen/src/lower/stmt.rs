@@ -1,9 +1,10 @@
 //! Statements: assignments, `if`, loops, expression statements.
 
 use super::cx::{FnCx, Loop, Operand};
-use super::{expr, maps, strings, LowerError};
+use super::{expr, maps, strings, tuples, LowerError};
 use crate::asm::Reg;
 use rtrace_lang::ast::{Block, ExprKind, Stmt, StmtKind};
+use rtrace_lang::types::Type;
 
 /// Whether control can reach the end of a block or statement.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -41,8 +42,11 @@ fn stmt(cx: &mut FnCx, stmt: &Stmt) -> Result<Flow, LowerError> {
                     .vars
                     .get(name)
                     .ok_or_else(|| cx.internal(format!("no slot for ${name}")))?;
-                match slot {
-                    Operand::Buf { off, size } => strings::eval_into(cx, value, off, size)?,
+                match (slot, cx.type_of(target)) {
+                    (Operand::Buf { off, .. }, Type::Tuple(t)) => {
+                        tuples::assign_var(cx, name, value, off, t)?
+                    }
+                    (Operand::Buf { off, size }, _) => strings::eval_into(cx, value, off, size)?,
                     _ => {
                         let v = cx.eval(value)?;
                         cx.release(v);

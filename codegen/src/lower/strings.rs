@@ -48,6 +48,7 @@ pub fn eval_into(cx: &mut FnCx, expr: &Expr, off: i16, size: u32) -> Result<(), 
             cx.asm.bind(end);
             Ok(())
         }
+        ExprKind::TupleIndex { .. } => super::tuples::read_str_into(cx, expr, off, size),
         ExprKind::Ident(_) | ExprKind::Call { .. } => {
             cx.builtins.emit_str_into(cx, expr, off, size)
         }

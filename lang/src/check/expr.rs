@@ -2,6 +2,7 @@
 //! types from their assignments.
 
 use super::builtins::{CallInfo, ProbeScope};
+use super::tuple;
 use super::{CheckEnv, CheckedAttach, MapInfo, MapValueType};
 use crate::ast::*;
 use crate::diagnostic::{closest, Diagnostic, Diagnostics};
@@ -34,7 +35,7 @@ impl State {
     pub fn finish_round(&mut self) {}
 }
 
-struct ProbeCx<'a> {
+pub(super) struct ProbeCx<'a> {
     env: &'a CheckEnv<'a>,
     attaches: &'a [CheckedAttach],
     scope: ProbeScope<'a>,
@@ -236,8 +237,19 @@ fn check_assign(
             }
             define_var(name, t, target.span, cx, state);
             cx.assigned.insert(name.clone());
-            state.types[target.id.0 as usize] = t;
+            // The target has the variable's type, which may be wider than
+            // this value's (a longer string, a tuple of longer strings).
+            let var_type = state.vars[cx.probe_index].get(name).copied();
+            state.types[target.id.0 as usize] = var_type.unwrap_or(t);
         }
+        ExprKind::TupleIndex { base, .. } => state.diagnostics.push(
+            Diagnostic::error(target.span, "the elements of a tuple cannot be assigned")
+                .with_label("tuples are immutable")
+                .with_hint(format!(
+                    "assign a whole new tuple instead, for example `{} = (..., ...)`",
+                    tuple::describe_target(base)
+                )),
+        ),
         _ => state.diagnostics.push(
             Diagnostic::error(
                 target.span,
@@ -259,11 +271,15 @@ fn define_var(name: &str, t: Type, span: Span, cx: &mut ProbeCx, state: &mut Sta
                 vars.insert(name.to_string(), u);
             }
             None => state.diagnostics.push(
-                Diagnostic::error(
-                    span,
-                    format!("${name} holds {existing}; it cannot be assigned {t}"),
+                tuple::mismatch_hint(
+                    Diagnostic::error(
+                        span,
+                        format!("${name} holds {existing}; it cannot be assigned {t}"),
+                    )
+                    .with_label("type changes"),
+                    existing,
+                    t,
                 )
-                .with_label("type changes")
                 .with_hint("use another variable"),
             ),
         },
@@ -295,11 +311,21 @@ fn read_var(name: &str, span: Span, cx: &ProbeCx, state: &mut State) -> Type {
 }
 
 /// Two types that can share a slot: integers (the first decides width and
-/// sign) and strings (the larger buffer wins).
-fn unify(a: Type, b: Type) -> Option<Type> {
+/// sign), strings (the larger buffer wins) and tuples of as many elements
+/// that unify one by one.
+pub(super) fn unify(a: Type, b: Type) -> Option<Type> {
     match (a, b) {
         (Type::Int(_), Type::Int(_)) => Some(a),
         (Type::Str(x), Type::Str(y)) => Some(Type::Str(x.max(y))),
+        (Type::Tuple(x), Type::Tuple(y)) if x.elements().len() == y.elements().len() => {
+            let elements: Option<Vec<Type>> = x
+                .elements()
+                .iter()
+                .zip(y.elements())
+                .map(|(&p, &q)| unify(p, q))
+                .collect();
+            elements.map(|e| Type::tuple(&e))
+        }
         _ if a == b => Some(a),
         _ => None,
     }
@@ -312,25 +338,34 @@ fn check_keys(keys: &[Expr], cx: &mut ProbeCx, state: &mut State) -> Option<Vec<
     let mut types = Vec::new();
     for key in keys {
         let t = check_value(key, false, cx, state);
-        let t = match t {
-            Type::Int(_) => Type::Int(IntType {
-                bits: 64,
-                ..int_of(t)
-            }),
-            Type::Ptr { .. } => Type::U64,
-            Type::Str(_) => t,
-            Type::Void => Type::U64,
-            Type::Agg(_) => {
-                state.diagnostics.push(Diagnostic::error(
-                    key.span,
-                    "an aggregation cannot be a map key",
-                ));
-                Type::U64
-            }
-        };
-        types.push(t);
+        if let Type::Tuple(elements) = t {
+            // `@m[(a, b)]` is `@m[a, b]`.
+            tuple::check_key(key, elements, keys.len(), state);
+            types.extend(elements.elements().iter().map(|&e| key_part(e)));
+            continue;
+        }
+        if let Type::Agg(_) = t {
+            state.diagnostics.push(Diagnostic::error(
+                key.span,
+                "an aggregation cannot be a map key",
+            ));
+        }
+        types.push(key_part(t));
     }
     Some(types)
+}
+
+/// How a key part of this type is stored: integers as 64 bits.
+fn key_part(t: Type) -> Type {
+    match t {
+        Type::Int(_) => Type::Int(IntType {
+            bits: 64,
+            ..int_of(t)
+        }),
+        Type::Str(_) => t,
+        // Reported where they are found.
+        Type::Ptr { .. } | Type::Void | Type::Agg(_) | Type::Tuple(_) => Type::U64,
+    }
 }
 
 fn int_of(t: Type) -> IntType {
@@ -362,7 +397,8 @@ fn define_map(
         return;
     };
     let first = info.span;
-    if let Err(d) = merge_keys(&display, &mut info.keys, keys, span, key_exprs) {
+    let key_spans = tuple::key_spans(key_exprs, &state.types);
+    if let Err(d) = merge_keys(&display, &mut info.keys, keys, span, &key_spans) {
         state.diagnostics.push(d);
         return;
     }
@@ -388,6 +424,9 @@ fn define_map(
             )
             .with_label("conflicting assignment")
             .with_related(first, "first assigned here");
+            if let (MapValueType::Plain(old), MapValueType::Plain(new)) = (info.value, value) {
+                d = tuple::mismatch_hint(d, old, new);
+            }
             if matches!(info.value, MapValueType::Agg(_)) || matches!(value, MapValueType::Agg(_)) {
                 d = d.with_hint("a map that holds an aggregation can only be updated by the same aggregation function");
             }
@@ -401,7 +440,7 @@ fn merge_keys(
     existing: &mut Option<Vec<Type>>,
     keys: Option<Vec<Type>>,
     span: Span,
-    key_exprs: &[Expr],
+    key_spans: &[Span],
 ) -> Result<(), Diagnostic> {
     match (existing.as_mut(), keys) {
         (None, None) => Ok(()),
@@ -411,7 +450,7 @@ fn merge_keys(
                     Some(u) => *o = u,
                     None => {
                         return Err(Diagnostic::error(
-                            key_exprs.get(i).map_or(span, |k| k.span),
+                            key_spans.get(i).copied().unwrap_or(span),
                             format!("{display} is keyed by {o} here, but this key is {n}"),
                         )
                         .with_label("key type differs"))
@@ -441,7 +480,12 @@ fn merge_keys(
 
 /// Checks an expression whose value is used. `map_value` allows an
 /// aggregation call (the right side of a map assignment).
-fn check_value(expr: &Expr, map_value: bool, cx: &mut ProbeCx, state: &mut State) -> Type {
+pub(super) fn check_value(
+    expr: &Expr,
+    map_value: bool,
+    cx: &mut ProbeCx,
+    state: &mut State,
+) -> Type {
     let t = if map_value {
         match &expr.kind {
             ExprKind::Call { name, args } => {
@@ -499,13 +543,12 @@ fn check_expr_kind(expr: &Expr, cx: &mut ProbeCx, state: &mut State) -> Type {
         ExprKind::Unary { op, operand } => {
             let t = check_value(operand, false, cx, state);
             if !t.is_int() {
-                state.diagnostics.push(
-                    Diagnostic::error(
-                        expr.span,
-                        format!("operator '{}' needs an integer, found {t}", op.symbol()),
-                    )
-                    .with_label("not an integer"),
-                );
+                let d = Diagnostic::error(
+                    expr.span,
+                    format!("operator '{}' needs an integer, found {t}", op.symbol()),
+                )
+                .with_label("not an integer");
+                state.diagnostics.push(tuple::element_hint(d, t, operand));
             }
             match op {
                 UnaryOp::Not => Type::U64,
@@ -544,16 +587,21 @@ fn check_expr_kind(expr: &Expr, cx: &mut ProbeCx, state: &mut State) -> Type {
             let a = check_value(then, false, cx, state);
             let b = check_value(otherwise, false, cx, state);
             unify(a, b).unwrap_or_else(|| {
-                state.diagnostics.push(
-                    Diagnostic::error(
-                        expr.span,
-                        format!("the branches of '?:' differ: {a} and {b}"),
-                    )
-                    .with_label("branches must have one type"),
-                );
+                let d = Diagnostic::error(
+                    expr.span,
+                    format!("the branches of '?:' differ: {a} and {b}"),
+                )
+                .with_label("branches must have one type");
+                state.diagnostics.push(tuple::mismatch_hint(d, a, b));
                 a
             })
         }
+        ExprKind::Tuple(elements) => tuple::check_literal(elements, cx, state),
+        ExprKind::TupleIndex {
+            base,
+            index,
+            index_span,
+        } => tuple::check_index(base, *index, *index_span, cx, state),
         ExprKind::Step { target, .. } => {
             match &target.kind {
                 ExprKind::Map { name, keys } => {
@@ -637,7 +685,8 @@ fn check_map_read(
     let display = format!("@{name}");
     match state.maps.get_mut(name) {
         Some(info) => {
-            if let Err(d) = merge_keys(&display, &mut info.keys, key_types, expr.span, keys) {
+            let key_spans = tuple::key_spans(keys, &state.types);
+            if let Err(d) = merge_keys(&display, &mut info.keys, key_types, expr.span, &key_spans) {
                 // A map function may name a keyed map without keys: print(@x).
                 if !(keys.is_empty() && info.keys.is_some()) {
                     state.diagnostics.push(d);
@@ -802,6 +851,10 @@ fn check_binary(
     };
     if a == Type::Void || b == Type::Void {
         return Type::I64;
+    }
+    if let Some(d) = tuple::operand_error(op, (lhs, a), (rhs, b)) {
+        state.diagnostics.push(d);
+        return Type::U64;
     }
     if a.is_str() || b.is_str() {
         if a.is_str() && b.is_str() && matches!(op, BinaryOp::Eq | BinaryOp::Ne) {

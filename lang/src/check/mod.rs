@@ -9,6 +9,7 @@ pub use expr::parse_int;
 mod kernel_function;
 pub use kernel_function::{equivalent_tracepoint, trampoline_format as kernel_function_format};
 mod probe;
+mod tuple;
 
 use crate::ast::{Program, Span};
 use crate::diagnostic::Diagnostics;

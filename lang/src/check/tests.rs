@@ -148,3 +148,6 @@ fn variables_must_be_assigned_before_use() {
     let d = run(&p).unwrap_err();
     assert_eq!(d[0].message, "variable $v is used before it is assigned");
 }
+
+#[path = "tests/tuples.rs"]
+mod tuples;

@@ -17,6 +17,7 @@ const EXPRESSION_STARTS: &[&str] = &[
     "POSITIONAL",
     "POSITIONAL_COUNT",
     "MAP",
+    "INT_TYPE",
     "\"(\"",
     "\"-\"",
     "\"!\"",
@@ -241,6 +242,10 @@ impl Context<'_, '_> {
     fn expected_list(&self) -> Option<String> {
         let mut names: Vec<&str> = self.expected.iter().map(String::as_str).collect();
         let mut classes = Vec::new();
+        // After a `.`: a field name or a tuple element.
+        if names.len() == 2 && names.contains(&"INT") && names.contains(&"IDENT") {
+            return Some("a field name or a tuple index (`.0`, `.1`, ...)".into());
+        }
         if names.contains(&"INT") {
             let statement = names.contains(&"\"if\"");
             classes.push(if statement {

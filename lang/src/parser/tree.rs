@@ -121,10 +121,13 @@ impl Tree {
 /// The direct subexpressions of an expression.
 fn children(kind: &ExprKind) -> impl Iterator<Item = &Expr> {
     let (list, boxed): (&[Expr], [Option<&Expr>; 3]) = match kind {
-        ExprKind::Map { keys: list, .. } | ExprKind::Call { args: list, .. } => (list, [None; 3]),
+        ExprKind::Map { keys: list, .. }
+        | ExprKind::Call { args: list, .. }
+        | ExprKind::Tuple(list) => (list, [None; 3]),
         ExprKind::Field { base: e, .. }
         | ExprKind::Unary { operand: e, .. }
         | ExprKind::Step { target: e, .. }
+        | ExprKind::TupleIndex { base: e, .. }
         | ExprKind::Cast { operand: e, .. } => (&[], [Some(e), None, None]),
         ExprKind::Binary { lhs, rhs, .. } => (&[], [Some(lhs), Some(rhs), None]),
         ExprKind::Ternary {
