@@ -234,7 +234,7 @@ fn wait_for(path: &str) -> Result<()> {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while !std::path::Path::new(path).exists() {
         if std::time::Instant::now() > deadline {
-            return Err(format!("{path} did not appear within 60 s").into());
+            return Err(format!("{path} did not appear within 60 s"));
         }
         std::thread::sleep(Duration::from_millis(10));
     }
