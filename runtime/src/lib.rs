@@ -8,5 +8,6 @@ pub mod kernel_functions;
 pub mod maps;
 pub mod output;
 pub mod session;
+pub mod symbols;
 pub mod sys;
 pub mod tracefs;

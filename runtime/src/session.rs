@@ -42,6 +42,8 @@ fn map_data(map: Map) -> Option<MapData> {
         | Map::PerCpuHashMap(m)
         | Map::Array(m)
         | Map::PerCpuArray(m)
+        | Map::StackTraceMap(m)
+        | Map::LruHashMap(m)
         | Map::RingBuf(m) => Some(m),
         _ => None,
     }

@@ -318,7 +318,7 @@ fn check_keys(keys: &[Expr], cx: &mut ProbeCx, state: &mut State) -> Option<Vec<
                 ..int_of(t)
             }),
             Type::Ptr { .. } => Type::U64,
-            Type::Str(_) => t,
+            Type::Str(_) | Type::Stack(_) | Type::Sym { .. } => t,
             Type::Void => Type::U64,
             Type::Agg(_) => {
                 state.diagnostics.push(Diagnostic::error(
@@ -670,7 +670,10 @@ fn check_call(
 ) -> Type {
     let arg_types: Vec<Type> = args
         .iter()
-        .map(|a| match &a.kind {
+        .enumerate()
+        .map(|(i, a)| match &a.kind {
+            // Words such as `perf` in kstack(perf) are read by the builtin.
+            _ if cx.env.builtins.keyword_arg(&name.name, i, a) => Type::Void,
             // Map arguments (print(@x), delete(@x[k])) may be aggregations.
             ExprKind::Map { .. } => check_expr(a, cx, state),
             _ => check_value(a, false, cx, state),
@@ -802,6 +805,30 @@ fn check_binary(
     };
     if a == Type::Void || b == Type::Void {
         return Type::I64;
+    }
+    if let Some(t) = [a, b]
+        .into_iter()
+        .find(|t| matches!(t, Type::Stack(_) | Type::Sym { .. }))
+    {
+        // Stacks and kernel symbols compare by id and address, as in
+        // bpftrace; nothing else applies to them.
+        let comparable = a == b
+            && matches!(op, BinaryOp::Eq | BinaryOp::Ne)
+            && t != Type::Sym { user: true };
+        if !comparable {
+            state.diagnostics.push(
+                Diagnostic::error(
+                    expr.span,
+                    format!(
+                        "operator '{}' cannot be applied to {a} and {b}",
+                        op.symbol()
+                    ),
+                )
+                .with_label(format!("{t} is not a number"))
+                .with_hint("print it with printf(\"%s\"), print() or use it as a map key"),
+            );
+        }
+        return Type::U64;
     }
     if a.is_str() || b.is_str() {
         if a.is_str() && b.is_str() && matches!(op, BinaryOp::Eq | BinaryOp::Ne) {

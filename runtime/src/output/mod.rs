@@ -12,6 +12,7 @@ mod map_text;
 mod printf;
 mod sink;
 mod sort;
+pub mod stack_text;
 pub mod text;
 pub mod view;
 
