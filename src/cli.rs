@@ -69,6 +69,15 @@ pub struct Cli {
     #[arg(long = "emit-obj", value_name = "FILE")]
     pub emit_obj: Option<PathBuf>,
 
+    /// Print maps keyed by stacks as folded stacks, `frame;frame;frame
+    /// count`, outermost frame first (for flame graph tools).
+    #[arg(long = "folded", conflicts_with = "format")]
+    pub folded: bool,
+
+    /// At exit, draw the maps keyed by stacks as an SVG flame graph in FILE.
+    #[arg(long = "flamegraph", value_name = "FILE")]
+    pub flamegraph: Option<PathBuf>,
+
     /// Compile and check, but do not load anything into the kernel.
     #[arg(long = "dry-run")]
     pub dry_run: bool,

@@ -255,12 +255,14 @@ fn run() -> anyhow::Result<ExitCode> {
     }
     let writer = output_writer(&cli)?;
     let mut out = Output::new(cli.format.into(), writer, cli.quiet);
+    out.set_folded(cli.folded);
     let mut err = std::io::stderr();
     let result = Session::load(
         &compiled,
         &SessionOptions {
             verbose: cli.verbose,
             pid: cli.pid,
+            flamegraph: cli.flamegraph.clone(),
         },
         &mut err,
     )

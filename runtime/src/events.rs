@@ -6,6 +6,7 @@ use crate::session::Session;
 use crate::symbols::{Decoder, Symbols};
 use rtrace_codegen::manifest::{counter, Event, Manifest, MapSpec};
 use rtrace_lang::format::{parse_format, Piece};
+use rtrace_stdlib::value::MapSnapshot;
 use std::io::Write;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,13 +128,24 @@ impl<'m> EventPrinter<'m> {
         out: &mut Output,
         err: &mut dyn Write,
     ) {
-        let Some(fd) = session.map_fd(&spec.object_name) else {
-            return;
-        };
+        if let Some(snapshot) = self.snapshot(spec, session, err) {
+            out.map(&snapshot, top, div);
+        }
+    }
+
+    /// Reads a map, decoded; a failure is reported to `err`.
+    pub fn snapshot(
+        &self,
+        spec: &MapSpec,
+        session: &Session,
+        err: &mut dyn Write,
+    ) -> Option<MapSnapshot> {
+        let fd = session.map_fd(&spec.object_name)?;
         match maps::snapshot(spec, fd, session.cpus(), &self.decoder(session)) {
-            Ok(snapshot) => out.map(&snapshot, top, div),
+            Ok(snapshot) => Some(snapshot),
             Err(e) => {
                 let _ = writeln!(err, "rtrace: cannot read {}: {e}", spec.name);
+                None
             }
         }
     }

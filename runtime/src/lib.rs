@@ -4,6 +4,7 @@
 pub mod attach;
 pub mod errors;
 pub mod events;
+pub mod flamegraph;
 pub mod kernel_functions;
 pub mod maps;
 pub mod output;

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub struct SessionOptions {
@@ -23,11 +24,14 @@ pub struct SessionOptions {
     pub verbose: bool,
     /// `-p PID`: user-space probes fire in this process only.
     pub pid: Option<u32>,
+    /// `--flamegraph FILE`: draw the stack-keyed maps left at exit.
+    pub flamegraph: Option<PathBuf>,
 }
 
 pub struct Session<'c> {
     compiled: &'c Compiled,
     pid: Option<u32>,
+    flamegraph: Option<PathBuf>,
     /// Uprobe programs were loaded for uprobe_multi links.
     uprobe_multi: bool,
     ebpf: Ebpf,
@@ -106,6 +110,7 @@ impl<'c> Session<'c> {
         Ok(Session {
             compiled,
             pid: options.pid,
+            flamegraph: options.flamegraph.clone(),
             uprobe_multi,
             ebpf,
             cpus,
@@ -169,6 +174,9 @@ impl<'c> Session<'c> {
         self.run_special(&Attach::End)?;
         drain(&mut ringbuf, &mut printer, &self, out, err);
         self.print_maps(&printer, out, err);
+        if let Some(path) = &self.flamegraph {
+            self.draw_flamegraph(path, &printer, err)?;
+        }
         self.report_problems(err);
         out.flush();
         Ok(())
@@ -196,6 +204,37 @@ impl<'c> Session<'c> {
         specs.sort_by(|a, b| a.name.cmp(&b.name));
         for spec in specs {
             printer.print_map(spec, self, 0, 1, out, err);
+        }
+    }
+
+    /// Folds every stack-keyed map and draws them in one flame graph.
+    fn draw_flamegraph(
+        &self,
+        path: &std::path::Path,
+        printer: &EventPrinter,
+        err: &mut dyn Write,
+    ) -> Result<(), RunError> {
+        let mut lines = Vec::new();
+        for spec in &self.compiled.manifest.maps {
+            if let Some(snapshot) = printer.snapshot(spec, self, err) {
+                lines.extend(crate::output::folded::folded_lines(&snapshot).unwrap_or_default());
+            }
+        }
+        if lines.is_empty() {
+            let _ = writeln!(
+                err,
+                "rtrace: no stacks were counted: {} shows an empty flame graph",
+                path.display()
+            );
+        }
+        match crate::flamegraph::write(path, &lines, "rtrace") {
+            Ok(()) => Ok(()),
+            // inferno refuses empty input, but still writes its SVG.
+            Err(_) if lines.is_empty() => Ok(()),
+            Err(e) => Err(RunError::Internal(format!(
+                "cannot write the flame graph {}: {e}",
+                path.display()
+            ))),
         }
     }
 

@@ -6,6 +6,7 @@
 //! for people ([`text`]) or one JSON object per line for programs
 //! ([`json`]). Maps reach both as the same [`view::MapView`].
 
+pub mod folded;
 mod hist_text;
 pub mod json;
 mod map_text;

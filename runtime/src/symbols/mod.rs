@@ -110,9 +110,11 @@ impl Symbols {
         };
         Symbol {
             address,
-            text: frame
-                .function
-                .unwrap_or_else(|| format!("{:#x}", address)),
+            // As C++ streams a `void *`: a null pointer is a bare 0.
+            text: frame.function.unwrap_or_else(|| match address {
+                0 => "0".into(),
+                _ => format!("{address:#x}"),
+            }),
         }
     }
 }
