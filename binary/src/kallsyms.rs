@@ -78,7 +78,8 @@ impl Kallsyms {
         let after = self.symbols.partition_point(|s| s.address <= address);
         let index = after.checked_sub(1)?;
         // Of several symbols at one address, the first listed.
-        let start = self.symbols[..=index].partition_point(|s| s.address < self.symbols[index].address);
+        let start =
+            self.symbols[..=index].partition_point(|s| s.address < self.symbols[index].address);
         let symbol = &self.symbols[start];
         Some(Resolved {
             symbol,

@@ -54,12 +54,7 @@ fn decode_key(spec: &MapSpec, key: &[u8], decoder: &Decoder) -> Value {
     match &spec.key.parts {
         None => Value::UInt(0),
         Some(parts) if parts.len() == 1 => decode_part(key, &parts[0], decoder),
-        Some(parts) => Value::Tuple(
-            parts
-                .iter()
-                .map(|p| decode_part(key, p, decoder))
-                .collect(),
-        ),
+        Some(parts) => Value::Tuple(parts.iter().map(|p| decode_part(key, p, decoder)).collect()),
     }
 }
 

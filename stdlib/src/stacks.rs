@@ -66,8 +66,10 @@ impl Builtin for Stack {
             "the kernel stack (mode: bpftrace, perf or raw)"
         }
     }
+    /// A word first (`perf`, or a misspelt mode) is a mode, explained
+    /// here rather than as an unknown identifier.
     fn keyword_arg(&self, index: usize, arg: &Expr) -> bool {
-        index == 0 && mode_of(arg).is_some()
+        index == 0 && matches!(arg.kind, ExprKind::Ident(_))
     }
     fn check_variable(&self, _: Span, _: &ProbeScope) -> Result<Type, Diagnostic> {
         Ok(self.default_type())
@@ -101,10 +103,7 @@ impl Builtin for Stack {
                 };
                 Diagnostic::error(
                     call.arg_span(i),
-                    format!(
-                        "{}() takes a stack mode and a limit literal",
-                        self.name()
-                    ),
+                    format!("{}() takes a stack mode and a limit literal", self.name()),
                 )
                 .with_label(label)
                 .with_hint(format!("usage: {}", self.usage()))
@@ -191,4 +190,115 @@ pub fn announce_process(cx: &mut FnCx, origin: &Expr) -> Result<(), LowerError> 
     events::output(cx, record, 16);
     cx.asm.bind(known);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Stdlib;
+    use rtrace_lang::check::{check, CheckEnv};
+    use rtrace_lang::kernel::KernelInfo;
+    use rtrace_lang::tracepoint::TracepointFormat;
+    use rtrace_lang::types::{StackMode, StackType, Type};
+
+    struct NoTracepoints;
+
+    impl KernelInfo for NoTracepoints {
+        fn tracepoints(&self) -> Result<Vec<(String, String)>, String> {
+            Ok(Vec::new())
+        }
+        fn tracepoint_format(&self, _: &str, _: &str) -> Result<Option<TracepointFormat>, String> {
+            Ok(None)
+        }
+    }
+
+    /// The key type of `@` in a program, or the first diagnostic.
+    fn key_of(source: &str) -> Result<Type, String> {
+        let program = rtrace_lang::parse(source).map_err(|d| d[0].message.clone())?;
+        let env = CheckEnv {
+            kernel: &NoTracepoints,
+            builtins: &Stdlib,
+            params: &[],
+            pid: None,
+        };
+        let checked = check(&program, &env).map_err(|d| d[0].message.clone())?;
+        let keys = checked.maps[""].keys.clone().expect("keys");
+        Ok(keys[0])
+    }
+
+    fn stack(user: bool, mode: StackMode, limit: u16) -> Type {
+        Type::Stack(StackType { user, mode, limit })
+    }
+
+    #[test]
+    fn stack_forms() {
+        let cases = [
+            ("kstack", stack(false, StackMode::Bpftrace, 127)),
+            ("ustack", stack(true, StackMode::Bpftrace, 127)),
+            ("kstack()", stack(false, StackMode::Bpftrace, 127)),
+            ("kstack(5)", stack(false, StackMode::Bpftrace, 5)),
+            ("ustack(perf)", stack(true, StackMode::Perf, 127)),
+            ("kstack(raw, 1024)", stack(false, StackMode::Raw, 1024)),
+            ("ustack(bpftrace, 3)", stack(true, StackMode::Bpftrace, 3)),
+        ];
+        for (text, want) in cases {
+            let source = format!("BEGIN {{ @[{text}] = count(); }}");
+            assert_eq!(key_of(&source), Ok(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn symbols_are_keys() {
+        assert_eq!(
+            key_of("BEGIN { @[ksym(1)] = count(); }"),
+            Ok(Type::Sym { user: false })
+        );
+        assert_eq!(
+            key_of("BEGIN { @[usym(1), 2] = count(); }"),
+            Ok(Type::Sym { user: true })
+        );
+    }
+
+    #[test]
+    fn bad_uses_are_explained() {
+        let cases = [
+            (
+                "@[kstack(0)] = count();",
+                "kstack([int limit]): limit must be between 1 and 1024, 0 given",
+            ),
+            ("@[ustack(fast, 2)] = count();", "expected a stack mode"),
+            (
+                "@[kstack(perf, pid)] = count();",
+                "kstack() takes a stack mode and a limit literal",
+            ),
+            (
+                "@[kstack(1, 2, 3)] = count();",
+                "kstack() takes 0 to 2 arguments, 3 given",
+            ),
+            (
+                "@[kstack + 1] = count();",
+                "operator '+' cannot be applied to kstack and int64",
+            ),
+            (
+                "@[ustack == kstack] = count();",
+                "operator '==' cannot be applied to ustack and kstack",
+            ),
+            (
+                "printf(\"%d\\n\", kstack);",
+                "printf() conversion 1 of the format expects an integer, found kstack",
+            ),
+            (
+                "@[ksym(\"x\")] = count();",
+                "ksym() expects an integer or pointer argument, found string[2]",
+            ),
+            (
+                "@[kstack(fast)] = count();",
+                "kstack() takes a stack mode and a limit literal",
+            ),
+            ("@[perf] = count();", "unknown identifier 'perf'"),
+        ];
+        for (body, want) in cases {
+            let source = format!("BEGIN {{ {body} }}");
+            assert_eq!(key_of(&source), Err(want.to_string()), "{body}");
+        }
+    }
 }

@@ -101,7 +101,7 @@ fn argument<'e>(cx: &FnCx, expr: &'e Expr) -> Result<&'e Expr, LowerError> {
 }
 
 /// The symbol name argument of `kaddr("name")` and `uaddr("name")`.
-fn name_of<'e>(expr: &'e Expr) -> Option<&'e str> {
+fn name_of(expr: &Expr) -> Option<&str> {
     match &expr.kind {
         ExprKind::Call { args, .. } => match &args.first()?.kind {
             ExprKind::Str(s) => Some(s),

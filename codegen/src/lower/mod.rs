@@ -291,7 +291,8 @@ fn plan_maps(checked: &Checked, builtins: &dyn BuiltinEmit) -> (ProgramTables, V
     let user_symbols = checked.types.iter().any(|t| {
         matches!(
             t,
-            Type::Stack(rtrace_lang::types::StackType { user: true, .. }) | Type::Sym { user: true }
+            Type::Stack(rtrace_lang::types::StackType { user: true, .. })
+                | Type::Sym { user: true }
         )
     });
     // Least recently used entries go first: a process forgotten there is

@@ -812,9 +812,8 @@ fn check_binary(
     {
         // Stacks and kernel symbols compare by id and address, as in
         // bpftrace; nothing else applies to them.
-        let comparable = a == b
-            && matches!(op, BinaryOp::Eq | BinaryOp::Ne)
-            && t != Type::Sym { user: true };
+        let comparable =
+            a == b && matches!(op, BinaryOp::Eq | BinaryOp::Ne) && t != Type::Sym { user: true };
         if !comparable {
             state.diagnostics.push(
                 Diagnostic::error(

@@ -103,9 +103,7 @@ mod tests {
         };
         assert_eq!(
             folded_lines(&map),
-            Some(vec![
-                "bash;main;[unknown];read;entry;do_sys 7".to_string()
-            ])
+            Some(vec!["bash;main;[unknown];read;entry;do_sys 7".to_string()])
         );
     }
 

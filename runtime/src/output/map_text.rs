@@ -62,7 +62,11 @@ pub fn render_view(view: &MapView) -> String {
             // back, ending the map with the one newline.
             let mut ends_line = false;
             for (key, value) in entries {
-                out.push_str(&format!("{}: {}", entry_name(view, key), render_value(value)));
+                out.push_str(&format!(
+                    "{}: {}",
+                    entry_name(view, key),
+                    render_value(value)
+                ));
                 ends_line = matches!(value, Value::Stack(_) | Value::Sym(_));
                 if !ends_line {
                     out.push('\n');

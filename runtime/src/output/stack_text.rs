@@ -29,7 +29,11 @@ pub fn render_stack(stack: &Stack, indent: usize) -> String {
                 out.push_str(&symbol_with_offset(frame));
             }
             StackMode::Perf => {
-                out.push_str(&format!("\t{:x} {}", frame.address, symbol_with_offset(frame)));
+                out.push_str(&format!(
+                    "\t{:x} {}",
+                    frame.address,
+                    symbol_with_offset(frame)
+                ));
                 if stack.user {
                     let module = frame.module.as_deref().filter(|_| frame.function.is_some());
                     out.push_str(&format!(" ({})", module.unwrap_or("[unknown]")));
@@ -79,7 +83,12 @@ mod tests {
             mode,
             found: true,
             frames: vec![
-                frame(0x7f00_0000_1234, Some("getppid"), 7, Some("/usr/lib/libc.so.6")),
+                frame(
+                    0x7f00_0000_1234,
+                    Some("getppid"),
+                    7,
+                    Some("/usr/lib/libc.so.6"),
+                ),
                 frame(0x5555_0000_0040, None, 0, None),
             ],
         }

@@ -91,7 +91,10 @@ impl Symbols {
         let mut elf = Elf::new(&mapping.path);
         elf.debug_syms = false;
         let source = Source::Elf(elf);
-        match self.elf.symbolize_single(&source, Input::FileOffset(file_offset)) {
+        match self
+            .elf
+            .symbolize_single(&source, Input::FileOffset(file_offset))
+        {
             Ok(Symbolized::Sym(sym)) => Frame {
                 address,
                 function: Some(sym.name.into_owned()),
