@@ -107,6 +107,14 @@ pub struct Cli {
         value_enum
     )]
     pub generate: Option<crate::generate::Generate>,
+    /// Print maps keyed by stacks as folded stacks, `frame;frame;frame
+    /// count`, outermost frame first (for flame graph tools).
+    #[arg(help_heading = "Output", long = "folded", conflicts_with = "format")]
+    pub folded: bool,
+
+    /// At exit, draw the maps keyed by stacks as an SVG flame graph in FILE.
+    #[arg(help_heading = "Output", long = "flamegraph", value_name = "FILE")]
+    pub flamegraph: Option<PathBuf>,
 
     /// Compile and check, but do not load anything into the kernel.
     #[arg(help_heading = "Debugging", long = "dry-run")]

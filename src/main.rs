@@ -260,6 +260,7 @@ fn run() -> anyhow::Result<ExitCode> {
     }
     let writer = output_writer(&cli)?;
     let mut out = Output::new(cli.format.into(), writer, cli.quiet);
+    out.set_folded(cli.folded);
     let mut err = std::io::stderr();
     let result = Session::load(
         &compiled,
@@ -267,6 +268,7 @@ fn run() -> anyhow::Result<ExitCode> {
             verbose: cli.verbose,
             pid: cli.pid,
             metrics: cli.metrics,
+            flamegraph: cli.flamegraph.clone(),
         },
         &mut err,
     )

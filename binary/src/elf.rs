@@ -141,6 +141,17 @@ impl Binary {
             .min_by_key(|f| (address - f.address, f.name.len()))
     }
 
+    /// The address and size of a defined data or function symbol, as
+    /// `uaddr()` reads it: the symbol's value, before any relocation.
+    pub fn symbol(&self, name: &str) -> Option<(u64, u64)> {
+        let file = object::File::parse(&*self.data).ok()?;
+        file.symbols()
+            .chain(file.dynamic_symbols())
+            .filter(|s| matches!(s.kind(), SymbolKind::Data | SymbolKind::Text))
+            .find(|s| s.is_definition() && s.address() != 0 && s.name() == Ok(name))
+            .map(|s| (s.address(), s.size()))
+    }
+
     /// The file offset of a virtual address in a loadable segment.
     pub fn file_offset(&self, address: u64) -> Option<u64> {
         self.segments

@@ -7,12 +7,14 @@
 //! it is tested on any machine, without root.
 
 pub mod elf;
+pub mod kallsyms;
 pub mod ld_cache;
 pub mod resolve;
 pub mod usdt;
 pub mod usdt_args;
 
 pub use elf::{Binary, BinaryError, Function};
+pub use kallsyms::Kallsyms;
 pub use resolve::{resolve, ResolveError};
 pub use usdt::UsdtProbe;
 pub use usdt_args::{ArgLocation, GpReg, Register, UsdtArg};

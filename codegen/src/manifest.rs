@@ -17,6 +17,15 @@ pub struct Manifest {
     /// Object-level names of the internal maps.
     pub ringbuf_map: String,
     pub counters_map: String,
+    /// The stack trace maps of kstack and ustack, one per frame limit.
+    pub stack_maps: Vec<StackMapSpec>,
+}
+
+/// A `BPF_MAP_TYPE_STACK_TRACE` map holding stacks of up to `limit` frames.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StackMapSpec {
+    pub limit: u16,
+    pub object_name: String,
 }
 
 /// Slots of the per-CPU counters map: problems the kernel side saw and the
@@ -85,6 +94,10 @@ pub enum Event {
         map: usize,
     },
     Exit,
+    /// A process that `ustack` or `usym` saw for the first time: its pid
+    /// is the 8 bytes after the id. The runtime keeps its memory map, so
+    /// its addresses resolve after it has exited.
+    Process,
 }
 
 #[derive(Clone, Debug)]

@@ -17,6 +17,7 @@ pub mod map_type {
     pub const PERCPU_HASH: u32 = 5;
     pub const PERCPU_ARRAY: u32 = 6;
     pub const STACK_TRACE: u32 = 7;
+    pub const LRU_HASH: u32 = 9;
     pub const RINGBUF: u32 = 27;
 }
 

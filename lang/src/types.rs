@@ -52,6 +52,50 @@ impl IntType {
     }
 }
 
+/// How a stack prints: bpftrace's indented `func+off` lines, perf's
+/// `\tADDR func+off` lines, or bare addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StackMode {
+    Bpftrace,
+    Perf,
+    Raw,
+}
+
+impl StackMode {
+    pub fn from_name(name: &str) -> Option<StackMode> {
+        match name {
+            "bpftrace" => Some(StackMode::Bpftrace),
+            "perf" => Some(StackMode::Perf),
+            "raw" => Some(StackMode::Raw),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            StackMode::Bpftrace => "bpftrace",
+            StackMode::Perf => "perf",
+            StackMode::Raw => "raw",
+        }
+    }
+}
+
+/// `kstack(mode, limit)` / `ustack(mode, limit)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StackType {
+    pub user: bool,
+    pub mode: StackMode,
+    /// At most this many frames are kept.
+    pub limit: u16,
+}
+
+impl StackType {
+    /// bpftrace's default number of frames.
+    pub const DEFAULT_LIMIT: u16 = 127;
+    /// bpftrace's largest limit.
+    pub const MAX_LIMIT: u16 = 1024;
+}
+
 /// How a map's value is built and merged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AggKind {
@@ -95,6 +139,14 @@ pub enum Type {
     },
     /// `(1, "abc", pid)`: fixed-size elements, each at an 8-aligned offset.
     Tuple(TupleType),
+    /// A stack id (with the pid in the high half for user stacks), turned
+    /// into frames by the runtime.
+    Stack(StackType),
+    /// An address printed as the symbol it falls in: `ksym(addr)` holds
+    /// the address, `usym(addr)` the address and the pid.
+    Sym {
+        user: bool,
+    },
 }
 
 impl Type {
@@ -109,11 +161,23 @@ impl Type {
         matches!(self, Type::Str(_))
     }
 
+    /// Values that live in a stack buffer rather than a register: strings,
+    /// and `usym` (address and pid).
+    pub fn is_buffer(self) -> bool {
+        matches!(self, Type::Str(_) | Type::Sym { user: true })
+    }
+
+    /// Values printed as text by `%s`: strings, stacks and symbols.
+    pub fn is_printable_as_str(self) -> bool {
+        matches!(self, Type::Str(_) | Type::Stack(_) | Type::Sym { .. })
+    }
+
     /// Bytes this value takes as a map key, map value or event field.
     pub fn size(self) -> u32 {
         match self {
             Type::Void => 0,
-            Type::Int(_) | Type::Ptr { .. } => 8,
+            Type::Int(_) | Type::Ptr { .. } | Type::Stack(_) | Type::Sym { user: false } => 8,
+            Type::Sym { user: true } => 16,
             Type::Str(n) => n,
             Type::Agg(_) => 0,
             Type::Tuple(t) => t.size(),
@@ -189,6 +253,15 @@ impl fmt::Display for Type {
                 let parts: Vec<String> = t.elements().iter().map(Type::to_string).collect();
                 write!(f, "({})", parts.join(","))
             }
+            Type::Stack(s) => {
+                let name = if s.user { "ustack" } else { "kstack" };
+                if s.mode == StackMode::Bpftrace && s.limit == StackType::DEFAULT_LIMIT {
+                    write!(f, "{name}")
+                } else {
+                    write!(f, "{name}({}, {})", s.mode.name(), s.limit)
+                }
+            }
+            Type::Sym { user } => write!(f, "{}", if *user { "usym" } else { "ksym" }),
         }
     }
 }

@@ -3,8 +3,10 @@
 use crate::maps;
 use crate::output::{self, Output};
 use crate::session::Session;
+use crate::symbols::{Decoder, Symbols};
 use rtrace_codegen::manifest::{counter, Event, Manifest, MapSpec};
 use rtrace_lang::format::{parse_format, Piece};
+use rtrace_stdlib::value::MapSnapshot;
 use std::io::Write;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +22,7 @@ pub struct EventPrinter<'m> {
     cpus: usize,
     /// Lost events already reported.
     lost_reported: u64,
+    symbols: Symbols,
 }
 
 impl<'m> EventPrinter<'m> {
@@ -37,7 +40,13 @@ impl<'m> EventPrinter<'m> {
             formats,
             cpus,
             lost_reported: 0,
+            symbols: Symbols::new(),
         }
+    }
+
+    /// Decodes values of this session, stacks included.
+    pub fn decoder<'s>(&'s self, session: &'s Session) -> Decoder<'s> {
+        Decoder::new(&self.symbols, self.manifest, |name| session.map_fd(name))
     }
 
     /// Acts on one ring-buffer record: prints it to `out`, or clears a map,
@@ -58,15 +67,19 @@ impl<'m> EventPrinter<'m> {
         let Some(event) = self.manifest.events.get(id as usize) else {
             return Dispatch::Continue;
         };
+        let decoder = self.decoder(session);
         match event {
             Event::Printf { args, .. } => {
-                let values: Vec<_> = args.iter().map(|p| maps::decode_part(record, p)).collect();
+                let values: Vec<_> = args
+                    .iter()
+                    .map(|p| maps::decode_part(record, p, &decoder))
+                    .collect();
                 if let Some(pieces) = &self.formats[id as usize] {
                     out.printf(&output::format_printf(pieces, &values));
                 }
             }
             Event::PrintValue { value } => {
-                let v = maps::decode_part(record, value);
+                let v = maps::decode_part(record, value, &decoder);
                 out.value(&v);
             }
             Event::PrintMap { map, top, div } => {
@@ -83,6 +96,12 @@ impl<'m> EventPrinter<'m> {
                             maps::zero(spec, fd, self.cpus)
                         };
                     }
+                }
+            }
+            Event::Process => {
+                if let Some(pid) = record.get(8..12) {
+                    let pid = u32::from_le_bytes(pid.try_into().expect("4 bytes"));
+                    self.symbols.remember_process(pid);
                 }
             }
             Event::Exit => return Dispatch::Exit,
@@ -109,13 +128,24 @@ impl<'m> EventPrinter<'m> {
         out: &mut Output,
         err: &mut dyn Write,
     ) {
-        let Some(fd) = session.map_fd(&spec.object_name) else {
-            return;
-        };
-        match maps::snapshot(spec, fd, session.cpus()) {
-            Ok(snapshot) => out.map(&snapshot, top, div),
+        if let Some(snapshot) = self.snapshot(spec, session, err) {
+            out.map(&snapshot, top, div);
+        }
+    }
+
+    /// Reads a map, decoded; a failure is reported to `err`.
+    pub fn snapshot(
+        &self,
+        spec: &MapSpec,
+        session: &Session,
+        err: &mut dyn Write,
+    ) -> Option<MapSnapshot> {
+        let fd = session.map_fd(&spec.object_name)?;
+        match maps::snapshot(spec, fd, session.cpus(), &self.decoder(session)) {
+            Ok(snapshot) => Some(snapshot),
             Err(e) => {
                 let _ = writeln!(err, "rtrace: cannot read {}: {e}", spec.name);
+                None
             }
         }
     }

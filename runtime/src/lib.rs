@@ -4,10 +4,12 @@
 pub mod attach;
 pub mod errors;
 pub mod events;
+pub mod flamegraph;
 pub mod kernel_functions;
 pub mod maps;
 pub mod metrics;
 pub mod output;
 pub mod session;
+pub mod symbols;
 pub mod sys;
 pub mod tracefs;

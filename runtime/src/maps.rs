@@ -1,5 +1,6 @@
 //! Reading user maps into the neutral value model, and clearing them.
 
+use crate::symbols::Decoder;
 use crate::sys;
 use rtrace_codegen::manifest::{MapSpec, Part};
 use rtrace_lang::check::MapValueType;
@@ -9,10 +10,23 @@ use rtrace_stdlib::value::{MapSnapshot, MapValue, Value};
 use std::io;
 use std::os::fd::BorrowedFd;
 
-/// Decodes one typed field of a key, value or event record.
-pub fn decode_part(bytes: &[u8], part: &Part) -> Value {
+fn word(bytes: &[u8], at: usize) -> u64 {
+    bytes
+        .get(at..at + 8)
+        .map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+}
+
+/// Decodes one typed field of a key, value or event record; stacks and
+/// symbols are resolved through `decoder`.
+pub fn decode_part(bytes: &[u8], part: &Part, decoder: &Decoder) -> Value {
     let at = part.offset as usize;
     match part.ty {
+        Type::Stack(ty) => Value::Stack(decoder.stack(word(bytes, at), ty)),
+        Type::Sym { user: false } => Value::Sym(decoder.symbols.symbol(word(bytes, at), None)),
+        Type::Sym { user: true } => {
+            let pid = word(bytes, at + 8) as u32;
+            Value::Sym(decoder.symbols.symbol(word(bytes, at), Some(pid)))
+        }
         Type::Str(n) => {
             let raw = bytes.get(at..at + n as usize).unwrap_or(&[]);
             let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
@@ -33,7 +47,7 @@ pub fn decode_part(bytes: &[u8], part: &Part) -> Value {
                 .fields()
                 .map(|(offset, ty)| {
                     let offset = part.offset + offset;
-                    decode_part(bytes, &Part { offset, ty })
+                    decode_part(bytes, &Part { offset, ty }, decoder)
                 })
                 .collect(),
         ),
@@ -45,16 +59,21 @@ pub fn decode_part(bytes: &[u8], part: &Part) -> Value {
     }
 }
 
-fn decode_key(spec: &MapSpec, key: &[u8]) -> Value {
+fn decode_key(spec: &MapSpec, key: &[u8], decoder: &Decoder) -> Value {
     match &spec.key.parts {
         None => Value::UInt(0),
-        Some(parts) if parts.len() == 1 => decode_part(key, &parts[0]),
-        Some(parts) => Value::Tuple(parts.iter().map(|p| decode_part(key, p)).collect()),
+        Some(parts) if parts.len() == 1 => decode_part(key, &parts[0], decoder),
+        Some(parts) => Value::Tuple(parts.iter().map(|p| decode_part(key, p, decoder)).collect()),
     }
 }
 
 /// Reads every entry of a map, merging per-CPU values.
-pub fn snapshot(spec: &MapSpec, fd: BorrowedFd, cpus: usize) -> io::Result<MapSnapshot> {
+pub fn snapshot(
+    spec: &MapSpec,
+    fd: BorrowedFd,
+    cpus: usize,
+    decoder: &Decoder,
+) -> io::Result<MapSnapshot> {
     let stride = (spec.value_size as usize).next_multiple_of(8);
     let copies = if spec.per_cpu { cpus } else { 1 };
     let mut value = vec![0u8; stride * copies];
@@ -70,10 +89,10 @@ pub fn snapshot(spec: &MapSpec, fd: BorrowedFd, cpus: usize) -> io::Result<MapSn
                 MapValue::Agg(aggregate::decode(kind, &per_cpu))
             }
             MapValueType::Plain(ty) => {
-                MapValue::Plain(decode_part(&value, &Part { offset: 0, ty }))
+                MapValue::Plain(decode_part(&value, &Part { offset: 0, ty }, decoder))
             }
         };
-        entries.push((decode_key(spec, &key), decoded));
+        entries.push((decode_key(spec, &key, decoder), decoded));
     }
     Ok(MapSnapshot {
         name: spec.name.clone(),

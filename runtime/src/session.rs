@@ -17,6 +17,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub struct SessionOptions {
@@ -26,12 +27,15 @@ pub struct SessionOptions {
     pub pid: Option<u32>,
     /// `--metrics ADDR`: serve the maps as Prometheus metrics there.
     pub metrics: Option<SocketAddr>,
+    /// `--flamegraph FILE`: draw the stack-keyed maps left at exit.
+    pub flamegraph: Option<PathBuf>,
 }
 
 pub struct Session<'c> {
     compiled: &'c Compiled,
     pid: Option<u32>,
     metrics: Option<SocketAddr>,
+    flamegraph: Option<PathBuf>,
     /// Uprobe programs were loaded for uprobe_multi links.
     uprobe_multi: bool,
     ebpf: Ebpf,
@@ -46,6 +50,8 @@ fn map_data(map: Map) -> Option<MapData> {
         | Map::PerCpuHashMap(m)
         | Map::Array(m)
         | Map::PerCpuArray(m)
+        | Map::StackTraceMap(m)
+        | Map::LruHashMap(m)
         | Map::RingBuf(m) => Some(m),
         _ => None,
     }
@@ -109,6 +115,7 @@ impl<'c> Session<'c> {
             compiled,
             pid: options.pid,
             metrics: options.metrics,
+            flamegraph: options.flamegraph.clone(),
             uprobe_multi,
             ebpf,
             cpus,
@@ -175,6 +182,9 @@ impl<'c> Session<'c> {
         self.run_special(&Attach::End)?;
         drain(&mut ringbuf, &mut printer, &self, out, err);
         self.print_maps(&printer, out, err);
+        if let Some(path) = &self.flamegraph {
+            self.draw_flamegraph(path, &printer, err)?;
+        }
         self.report_problems(err);
         out.flush();
         Ok(())
@@ -183,16 +193,22 @@ impl<'c> Session<'c> {
     /// Starts the metrics server over duplicates of the user maps'
     /// descriptors, before BEGIN so that its maps are visible too.
     fn serve_metrics(&self, addr: SocketAddr, err: &mut dyn Write) -> Result<(), RunError> {
-        let mut maps = Vec::new();
-        for spec in &self.compiled.manifest.maps {
-            if let Some(fd) = self.fd(&spec.object_name) {
+        let manifest = &self.compiled.manifest;
+        let names = manifest
+            .maps
+            .iter()
+            .map(|m| &m.object_name)
+            .chain(manifest.stack_maps.iter().map(|m| &m.object_name));
+        let mut fds = HashMap::new();
+        for name in names {
+            if let Some(fd) = self.fd(name) {
                 let fd = fd
                     .try_clone_to_owned()
                     .map_err(|e| RunError::Internal(e.to_string()))?;
-                maps.push((spec.clone(), fd));
+                fds.insert(name.clone(), fd);
             }
         }
-        let collector = crate::metrics::MapsCollector::new(maps, self.cpus);
+        let collector = crate::metrics::MapsCollector::new(manifest.clone(), fds, self.cpus);
         let bound =
             crate::metrics::serve(addr, collector).map_err(|e| RunError::Metrics(addr, e))?;
         let _ = writeln!(err, "Serving metrics on http://{bound}/metrics");
@@ -221,6 +237,37 @@ impl<'c> Session<'c> {
         specs.sort_by(|a, b| a.name.cmp(&b.name));
         for spec in specs {
             printer.print_map(spec, self, 0, 1, out, err);
+        }
+    }
+
+    /// Folds every stack-keyed map and draws them in one flame graph.
+    fn draw_flamegraph(
+        &self,
+        path: &std::path::Path,
+        printer: &EventPrinter,
+        err: &mut dyn Write,
+    ) -> Result<(), RunError> {
+        let mut lines = Vec::new();
+        for spec in &self.compiled.manifest.maps {
+            if let Some(snapshot) = printer.snapshot(spec, self, err) {
+                lines.extend(crate::output::folded::folded_lines(&snapshot).unwrap_or_default());
+            }
+        }
+        if lines.is_empty() {
+            let _ = writeln!(
+                err,
+                "rtrace: no stacks were counted: {} shows an empty flame graph",
+                path.display()
+            );
+        }
+        match crate::flamegraph::write(path, &lines, "rtrace") {
+            Ok(()) => Ok(()),
+            // inferno refuses empty input, but still writes its SVG.
+            Err(_) if lines.is_empty() => Ok(()),
+            Err(e) => Err(RunError::Internal(format!(
+                "cannot write the flame graph {}: {e}",
+                path.display()
+            ))),
         }
     }
 

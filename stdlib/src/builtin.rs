@@ -23,6 +23,12 @@ pub trait Builtin: Sync {
     fn usage(&self) -> &'static str;
     fn summary(&self) -> &'static str;
 
+    /// Whether argument `index` is a keyword this builtin reads itself
+    /// (`perf` in `kstack(perf)`) rather than an expression to type.
+    fn keyword_arg(&self, _index: usize, _arg: &Expr) -> bool {
+        false
+    }
+
     fn check_variable(&self, span: Span, _probe: &ProbeScope) -> Result<Type, Diagnostic> {
         Err(Diagnostic::error(
             span,

@@ -8,7 +8,9 @@ pub mod context;
 pub mod maps;
 pub mod output;
 pub mod registers;
+pub mod stacks;
 pub mod strings;
+pub mod symbols;
 pub mod value;
 
 use builtin::{Builtin, Form};
@@ -61,6 +63,26 @@ pub static BUILTINS: &[&dyn Builtin] = &[
     &output::Print,
     &output::Exit,
     &strings::Str,
+    &stacks::Stack {
+        user: false,
+        form: Form::Variable,
+    },
+    &stacks::Stack {
+        user: false,
+        form: Form::Function,
+    },
+    &stacks::Stack {
+        user: true,
+        form: Form::Variable,
+    },
+    &stacks::Stack {
+        user: true,
+        form: Form::Function,
+    },
+    &symbols::Sym { user: false },
+    &symbols::Sym { user: true },
+    &symbols::Kaddr,
+    &symbols::Uaddr,
 ];
 
 pub fn find(name: &str, form: Form) -> Option<&'static dyn Builtin> {
@@ -91,6 +113,10 @@ impl Builtins for Stdlib {
             Some(b) => Some(b.check_variable(span, probe)),
             None => find(name, Form::Function).map(|b| b.check_variable(span, probe)),
         }
+    }
+
+    fn keyword_arg(&self, name: &str, index: usize, arg: &Expr) -> bool {
+        find(name, Form::Function).is_some_and(|b| b.keyword_arg(index, arg))
     }
 
     fn function_names(&self) -> Vec<&'static str> {

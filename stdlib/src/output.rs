@@ -49,8 +49,8 @@ fn send(
     for (part, arg) in parts.iter().zip(args) {
         let at = off + part.offset as i16;
         match part.ty {
-            Type::Str(n) => strings::eval_into(cx, arg, at, n)?,
             Type::Tuple(t) => tuples::eval_into(cx, arg, at, t)?,
+            ty if ty.is_buffer() => strings::eval_into(cx, arg, at, ty.size())?,
             _ => {
                 let v = cx.eval(arg)?;
                 cx.release(v);
@@ -123,7 +123,7 @@ impl Builtin for Printf {
         for (i, spec) in specs.iter().enumerate() {
             let t = call.arg_types[i + 1];
             let ok = if spec.conversion.wants_string() {
-                t.is_str()
+                t.is_printable_as_str()
             } else {
                 t.is_int() || matches!(t, Type::Ptr { .. })
             };

@@ -2,6 +2,8 @@
 //! kernel's bytes. Text (and later JSON) renderers in the runtime consume
 //! these; nothing here knows how values are printed.
 
+use rtrace_lang::types::StackMode;
+
 /// A scalar or composite value: a map key, a map value, a printf argument.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Value {
@@ -10,6 +12,45 @@ pub enum Value {
     Str(String),
     /// Several key parts, as in `@m[pid, comm]`.
     Tuple(Vec<Value>),
+    /// `kstack`, `ustack`: frames already symbolized.
+    Stack(Stack),
+    /// `ksym(addr)`, `usym(addr)`: an address as the symbol it is in.
+    Sym(Symbol),
+}
+
+/// A stack read from its stack trace map.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Stack {
+    /// The value the program stored: the stack id, and the pid in the high
+    /// half for user stacks. Keys sort by it, as bpftrace sorts key bytes.
+    pub key: u64,
+    pub user: bool,
+    pub mode: StackMode,
+    /// `false` when the kernel had no stack to give (a kernel thread has no
+    /// user stack) or the id was not found: the stack prints as nothing.
+    pub found: bool,
+    /// Innermost first.
+    pub frames: Vec<Frame>,
+}
+
+/// One return address and what it resolved to.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Frame {
+    pub address: u64,
+    /// The function, when the address resolved.
+    pub function: Option<String>,
+    /// From the function's start.
+    pub offset: u64,
+    /// The binary (user space) the address is in.
+    pub module: Option<String>,
+}
+
+/// `ksym(addr)`, `usym(addr)` once resolved.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Symbol {
+    pub address: u64,
+    /// The function, or `0x...` when the address is in none.
+    pub text: String,
 }
 
 /// The merged (over CPUs) value of one aggregation entry.

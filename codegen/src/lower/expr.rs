@@ -23,7 +23,8 @@ pub fn eval(cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {
 
 fn eval_inner(cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {
     let ty = cx.type_of(expr);
-    if let Type::Str(size) = ty {
+    if ty.is_buffer() {
+        let size = ty.size();
         let off = cx.alloc(size)?;
         strings::eval_into(cx, expr, off, size)?;
         return Ok(Operand::Buf { off, size });

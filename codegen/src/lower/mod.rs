@@ -12,7 +12,7 @@ pub mod strings;
 pub mod tuples;
 
 use crate::asm::{AluOp, Code, Helper, JmpOp, MapId, Reg, Size};
-use crate::manifest::{counter, Event, Manifest, MapSpec, ProgramSpec};
+use crate::manifest::{counter, Event, Manifest, MapSpec, ProgramSpec, StackMapSpec};
 use crate::object::{
     map_type, write_object, MapDef, ObjectError, ProgramSection, BPF_F_NO_PREALLOC,
 };
@@ -66,6 +66,11 @@ pub struct ProgramTables {
     pub ringbuf_map: MapId,
     pub counters_map: MapId,
     pub zero_map: MapId,
+    /// Stack trace maps by frame limit.
+    pub stack_maps: Vec<(u16, MapId)>,
+    /// The processes already announced to the runtime (`Event::Process`),
+    /// when the program takes user stacks or symbols.
+    pub process_map: Option<MapId>,
 }
 
 /// The result of compilation: the object that is loaded and how to use it.
@@ -147,6 +152,14 @@ pub fn lower(
         programs: programs.iter().map(|(s, _)| s.clone()).collect(),
         ringbuf_map: map_defs[tables.ringbuf_map.0 as usize].name.clone(),
         counters_map: map_defs[tables.counters_map.0 as usize].name.clone(),
+        stack_maps: tables
+            .stack_maps
+            .iter()
+            .map(|(limit, id)| StackMapSpec {
+                limit: *limit,
+                object_name: map_defs[id.0 as usize].name.clone(),
+            })
+            .collect(),
     };
     Ok(Compiled {
         object,
@@ -250,6 +263,43 @@ fn plan_maps(checked: &Checked, builtins: &dyn BuiltinEmit) -> (ProgramTables, V
     let ringbuf_map = internal("rt_events", map_type::RINGBUF, 0, 0, RINGBUF_BYTES);
     let counters_map = internal("rt_counters", map_type::PERCPU_ARRAY, 4, 8, counter::COUNT);
     let zero_map = internal("rt_zero", map_type::ARRAY, 4, 8, 1);
+    // One stack trace map per frame limit: the kernel keeps at most
+    // value_size / 8 frames of each stack.
+    let mut limits: Vec<u16> = checked
+        .types
+        .iter()
+        .filter_map(|t| match t {
+            Type::Stack(s) => Some(s.limit),
+            _ => None,
+        })
+        .collect();
+    limits.sort_unstable();
+    limits.dedup();
+    let stack_maps = limits
+        .into_iter()
+        .map(|limit| {
+            let name = format!("rt_stack_{limit}");
+            let id = internal(
+                &name,
+                map_type::STACK_TRACE,
+                4,
+                u32::from(limit) * 8,
+                MAP_ENTRIES,
+            );
+            (limit, id)
+        })
+        .collect();
+    let user_symbols = checked.types.iter().any(|t| {
+        matches!(
+            t,
+            Type::Stack(rtrace_lang::types::StackType { user: true, .. })
+                | Type::Sym { user: true }
+        )
+    });
+    // Least recently used entries go first: a process forgotten there is
+    // announced again, which costs one event.
+    let process_map =
+        user_symbols.then(|| internal("rt_procs", map_type::LRU_HASH, 8, 8, MAP_ENTRIES));
     let tables = ProgramTables {
         maps,
         events: Vec::new(),
@@ -257,6 +307,8 @@ fn plan_maps(checked: &Checked, builtins: &dyn BuiltinEmit) -> (ProgramTables, V
         ringbuf_map,
         counters_map,
         zero_map,
+        stack_maps,
+        process_map,
     };
     (tables, defs)
 }
@@ -281,10 +333,11 @@ fn emit_program(
     // reads as zero (and the verifier sees initialised stack).
     for (name, ty) in vars {
         let slot = match ty {
-            Type::Str(size) => {
-                let off = cx.alloc(*size)?;
-                strings::zero(cx, off, *size);
-                Operand::Buf { off, size: *size }
+            t if t.is_buffer() => {
+                let size = t.size();
+                let off = cx.alloc(size)?;
+                strings::zero(cx, off, size);
+                Operand::Buf { off, size }
             }
             Type::Tuple(tuple) => {
                 let size = tuple.size();

@@ -116,6 +116,11 @@ pub trait Builtins {
         span: Span,
         probe: &ProbeScope,
     ) -> Option<Result<Type, Diagnostic>>;
+    /// Whether argument `index` of a call to `name` is a keyword the
+    /// builtin reads itself (`perf` in `kstack(perf)`), not an expression.
+    fn keyword_arg(&self, _name: &str, _index: usize, _arg: &Expr) -> bool {
+        false
+    }
     /// Names for "did you mean" and completion.
     fn function_names(&self) -> Vec<&'static str>;
     fn ident_names(&self) -> Vec<&'static str>;

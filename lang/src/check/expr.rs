@@ -362,7 +362,7 @@ fn key_part(t: Type) -> Type {
             bits: 64,
             ..int_of(t)
         }),
-        Type::Str(_) => t,
+        Type::Str(_) | Type::Stack(_) | Type::Sym { .. } => t,
         // Reported where they are found.
         Type::Ptr { .. } | Type::Void | Type::Agg(_) | Type::Tuple(_) => Type::U64,
     }
@@ -719,7 +719,10 @@ fn check_call(
 ) -> Type {
     let arg_types: Vec<Type> = args
         .iter()
-        .map(|a| match &a.kind {
+        .enumerate()
+        .map(|(i, a)| match &a.kind {
+            // Words such as `perf` in kstack(perf) are read by the builtin.
+            _ if cx.env.builtins.keyword_arg(&name.name, i, a) => Type::Void,
             // Map arguments (print(@x), delete(@x[k])) may be aggregations.
             ExprKind::Map { .. } => check_expr(a, cx, state),
             _ => check_value(a, false, cx, state),
@@ -854,6 +857,29 @@ fn check_binary(
     }
     if let Some(d) = tuple::operand_error(op, (lhs, a), (rhs, b)) {
         state.diagnostics.push(d);
+        return Type::U64;
+    }
+    if let Some(t) = [a, b]
+        .into_iter()
+        .find(|t| matches!(t, Type::Stack(_) | Type::Sym { .. }))
+    {
+        // Stacks and kernel symbols compare by id and address, as in
+        // bpftrace; nothing else applies to them.
+        let comparable =
+            a == b && matches!(op, BinaryOp::Eq | BinaryOp::Ne) && t != Type::Sym { user: true };
+        if !comparable {
+            state.diagnostics.push(
+                Diagnostic::error(
+                    expr.span,
+                    format!(
+                        "operator '{}' cannot be applied to {a} and {b}",
+                        op.symbol()
+                    ),
+                )
+                .with_label(format!("{t} is not a number"))
+                .with_hint("print it with printf(\"%s\"), print() or use it as a map key"),
+            );
+        }
         return Type::U64;
     }
     if a.is_str() || b.is_str() {

@@ -52,6 +52,22 @@ fn label_text(value: &Value) -> String {
             let parts: Vec<String> = parts.iter().map(label_text).collect();
             format!("({})", parts.join(", "))
         }
+        // Folded, as flame graph tools take stacks: outermost frame first.
+        Value::Stack(stack) => {
+            let frames: Vec<String> = stack
+                .frames
+                .iter()
+                .rev()
+                .map(|frame| {
+                    frame
+                        .function
+                        .clone()
+                        .unwrap_or_else(|| format!("{:#x}", frame.address))
+                })
+                .collect();
+            frames.join(";")
+        }
+        Value::Sym(symbol) => symbol.text.clone(),
     }
 }
 

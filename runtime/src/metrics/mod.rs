@@ -9,10 +9,12 @@ pub mod exposition;
 mod server;
 
 use crate::maps;
+use crate::symbols::{Decoder, Symbols};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::DescriptorEncoder;
 use prometheus_client::registry::Registry;
-use rtrace_codegen::manifest::MapSpec;
+use rtrace_codegen::manifest::Manifest;
+use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
@@ -23,22 +25,39 @@ pub use server::CONTENT_TYPE;
 /// The user maps of a running session, as a Prometheus collector.
 #[derive(Debug)]
 pub struct MapsCollector {
-    maps: Vec<(MapSpec, OwnedFd)>,
+    /// For the stack trace maps' names and frame limits.
+    manifest: Manifest,
+    /// Duplicates of the descriptors of the user maps and the stack trace
+    /// maps, by object name.
+    fds: HashMap<String, OwnedFd>,
     cpus: usize,
 }
 
 impl MapsCollector {
-    pub fn new(maps: Vec<(MapSpec, OwnedFd)>, cpus: usize) -> MapsCollector {
-        MapsCollector { maps, cpus }
+    pub fn new(manifest: Manifest, fds: HashMap<String, OwnedFd>, cpus: usize) -> MapsCollector {
+        MapsCollector {
+            manifest,
+            fds,
+            cpus,
+        }
     }
 }
 
 impl Collector for MapsCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
-        for (spec, fd) in &self.maps {
+        // Symbol caches are per scrape: they are the event loop thread's
+        // otherwise, and a scrape every few seconds reads little.
+        let symbols = Symbols::new();
+        let decoder = Decoder::new(&symbols, &self.manifest, |name| {
+            self.fds.get(name).map(|fd| fd.as_fd())
+        });
+        for spec in &self.manifest.maps {
+            let Some(fd) = self.fds.get(&spec.object_name) else {
+                continue;
+            };
             // A map that cannot be read now is left out of this scrape,
             // not turned into a failed scrape for every other map.
-            if let Ok(snapshot) = maps::snapshot(spec, fd.as_fd(), self.cpus) {
+            if let Ok(snapshot) = maps::snapshot(spec, fd.as_fd(), self.cpus, &decoder) {
                 exposition::encode_map(&snapshot, &mut encoder)?;
             }
         }

@@ -18,7 +18,7 @@
 //! and nothing but JSON objects is printed (bpftrace prints two empty lines
 //! before the maps at exit).
 
-use super::map_text::render_value;
+use super::map_text::{render_key_part, render_value};
 use super::sink::Backend;
 use super::view::{Bucket, Entries, MapView, Stats};
 use rtrace_stdlib::value::Value;
@@ -160,6 +160,7 @@ impl Serialize for JsonValue<'_> {
             Value::Int(i) => s.serialize_i64(*i),
             Value::UInt(u) => s.serialize_u64(*u),
             Value::Str(text) => s.serialize_str(text),
+            Value::Stack(_) | Value::Sym(_) => s.serialize_str(&render_value(self.0)),
             Value::Tuple(parts) => {
                 // A raw fragment is written as it is, whatever the spacing
                 // of the document around it.
@@ -188,8 +189,12 @@ impl Serialize for Elements<'_> {
 /// commas without spaces (`"1,a"`), strings as they are.
 fn key_name(key: &Value) -> String {
     match key {
-        Value::Tuple(parts) => parts.iter().map(render_value).collect::<Vec<_>>().join(","),
-        single => render_value(single),
+        Value::Tuple(parts) => parts
+            .iter()
+            .map(render_key_part)
+            .collect::<Vec<_>>()
+            .join(","),
+        single => render_key_part(single),
     }
 }
 

@@ -12,6 +12,7 @@
 //! just its name.
 
 use super::hist_text::histogram_table;
+use super::stack_text::{render_stack, KEY_INDENT, VALUE_INDENT};
 use super::view::{map_view, Entries, MapView};
 use rtrace_stdlib::value::{MapSnapshot, Value};
 
@@ -23,6 +24,17 @@ pub fn render_value(value: &Value) -> String {
         Value::UInt(u) => u.to_string(),
         Value::Str(s) => s.clone(),
         Value::Tuple(parts) => format!("({})", join(parts.iter().map(render_value))),
+        Value::Stack(stack) => render_stack(stack, VALUE_INDENT),
+        Value::Sym(symbol) => symbol.text.clone(),
+    }
+}
+
+/// A key part as a map key shows it: as [`render_value`], but stacks
+/// indented less.
+pub fn render_key_part(value: &Value) -> String {
+    match value {
+        Value::Stack(stack) => render_stack(stack, KEY_INDENT),
+        other => render_value(other),
     }
 }
 
@@ -45,9 +57,23 @@ pub fn render_view(view: &MapView) -> String {
     let mut out = String::new();
     match &view.entries {
         Entries::Values(entries) => {
+            // Stacks and symbols are not followed by a newline: a stack
+            // ends with one, and bpftrace prints symbol values back to
+            // back, ending the map with the one newline.
+            let mut ends_line = false;
             for (key, value) in entries {
-                let line = format!("{}: {}\n", entry_name(view, key), render_value(value));
-                out.push_str(&line);
+                out.push_str(&format!(
+                    "{}: {}",
+                    entry_name(view, key),
+                    render_value(value)
+                ));
+                ends_line = matches!(value, Value::Stack(_) | Value::Sym(_));
+                if !ends_line {
+                    out.push('\n');
+                }
+            }
+            if ends_line {
+                out.push('\n');
             }
         }
         Entries::Averages(entries) => {
@@ -87,8 +113,8 @@ fn entry_name(view: &MapView, key: &Value) -> String {
         return view.name.to_string();
     }
     let parts = match key {
-        Value::Tuple(parts) => join(parts.iter().map(render_value)),
-        single => render_value(single),
+        Value::Tuple(parts) => join(parts.iter().map(render_key_part)),
+        single => render_key_part(single),
     };
     format!("{}[{parts}]", view.name)
 }

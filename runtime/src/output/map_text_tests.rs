@@ -522,3 +522,54 @@ fn values() {
         "(1, (2, x))"
     );
 }
+
+fn one_frame_stack(key: u64, function: &str) -> Value {
+    Value::Stack(rtrace_stdlib::value::Stack {
+        key,
+        user: false,
+        mode: rtrace_lang::types::StackMode::Bpftrace,
+        found: true,
+        frames: vec![rtrace_stdlib::value::Frame {
+            address: 0xffff_ffff_8100_0010,
+            function: Some(function.into()),
+            offset: 16,
+            module: None,
+        }],
+    })
+}
+
+/// Stack keys are indented by 4, stack values by 8; stack and symbol
+/// values are not followed by a newline of their own (bpftrace joins them
+/// with nothing and ends the map with one newline).
+#[test]
+fn stacks_and_symbols() {
+    let keyed = map(
+        "@",
+        true,
+        vec![(
+            tuple(vec![one_frame_stack(1, "do_sys"), s("bash")]),
+            count(2),
+        )],
+    );
+    assert_eq!(render_map(&keyed, 0, 1), "@[\n    do_sys+16\n, bash]: 2\n");
+    let values = map(
+        "@v",
+        true,
+        vec![
+            (int(1), plain(one_frame_stack(1, "f"))),
+            (int(2), plain(one_frame_stack(2, "g"))),
+        ],
+    );
+    assert_eq!(
+        render_map(&values, 0, 1),
+        "@v[1]: \n        f+16\n@v[2]: \n        g+16\n\n"
+    );
+    let symbols = scalar(
+        "@s",
+        plain(Value::Sym(rtrace_stdlib::value::Symbol {
+            address: 1,
+            text: "vfs_read".into(),
+        })),
+    );
+    assert_eq!(render_map(&symbols, 0, 1), "@s: vfs_read\n");
+}

@@ -6,12 +6,14 @@
 //! for people ([`text`]) or one JSON object per line for programs
 //! ([`json`]). Maps reach both as the same [`view::MapView`].
 
+pub mod folded;
 mod hist_text;
 pub mod json;
 mod map_text;
 mod printf;
 mod sink;
 mod sort;
+pub mod stack_text;
 pub mod text;
 pub mod view;
 

@@ -1,6 +1,7 @@
 //! The one place that decides what the traced program's output contains,
 //! in front of a back end that decides how it looks.
 
+use super::folded::folded_lines;
 use super::json::JsonBackend;
 use super::text::TextBackend;
 use super::view::{map_view, MapView};
@@ -46,6 +47,8 @@ pub struct Output<'w> {
     backend: Box<dyn Backend + 'w>,
     /// `-q`: no "Attaching N probes..." record.
     quiet: bool,
+    /// `--folded`: stack-keyed maps print as folded stacks.
+    folded: bool,
     error: Option<io::Error>,
 }
 
@@ -58,8 +61,14 @@ impl<'w> Output<'w> {
         Output {
             backend,
             quiet,
+            folded: false,
             error: None,
         }
+    }
+
+    /// `--folded`: maps keyed by stacks print as `frame;frame count` lines.
+    pub fn set_folded(&mut self, folded: bool) {
+        self.folded = folded;
     }
 
     fn keep_first_error(&mut self, result: io::Result<()>) {
@@ -88,6 +97,12 @@ impl<'w> Output<'w> {
     /// `print(@m, top, div)` (`top` 0 keeps every entry, `div` 1 divides
     /// nothing).
     pub fn map(&mut self, map: &MapSnapshot, top: usize, div: u64) {
+        if let Some(lines) = self.folded.then(|| folded_lines(map)).flatten() {
+            let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            let result = self.backend.printf(&text);
+            self.keep_first_error(result);
+            return;
+        }
         let result = match map_view(map, top, div) {
             Some(view) => self.backend.map(&view),
             None => self.backend.empty_map(&map.name),

@@ -220,6 +220,8 @@ pub fn key_bytes_cmp(a: &Value, b: &Value) -> Ordering {
             .find(|o| o.is_ne())
             .unwrap_or_else(|| xs.len().cmp(&ys.len())),
         (Value::Str(x), Value::Str(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (Value::Stack(x), Value::Stack(y)) => x.key.to_le_bytes().cmp(&y.key.to_le_bytes()),
+        (Value::Sym(x), Value::Sym(y)) => x.address.to_le_bytes().cmp(&y.address.to_le_bytes()),
         _ => match (int_bits(a), int_bits(b)) {
             (Some(x), Some(y)) => x.to_le_bytes().cmp(&y.to_le_bytes()),
             _ => Ordering::Equal,

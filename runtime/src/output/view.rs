@@ -303,7 +303,7 @@ fn divide(value: &Value, div: u64) -> Value {
     match value {
         Value::Int(i) => Value::Int(i.wrapping_div(signed(div))),
         Value::UInt(u) => Value::UInt(u / div),
-        Value::Str(_) => value.clone(),
+        Value::Str(_) | Value::Stack(_) | Value::Sym(_) => value.clone(),
         Value::Tuple(parts) => Value::Tuple(parts.iter().map(|p| divide(p, div)).collect()),
     }
 }

@@ -7,6 +7,7 @@
 //! kernel's 16-byte `TASK_COMM_LEN` untruncated and tests can filter on it.
 
 mod calls;
+mod stack;
 mod usdt;
 
 use std::ffi::CString;
@@ -39,6 +40,9 @@ commands:
                      rtrace_workload_args8(1, 2, ..., 8),
                      rtrace_workload_greet(\"hello\") and
                      rtrace_workload_asm_add(i, 1000)
+  stack N [MS]       N times: rtrace_workload_depth_3 calls _2, _1 and _0,
+                     which makes a getppid system call (frame pointers
+                     kept, see stack.rs); then sleep MS milliseconds
 ";
 
 type Result<T> = std::result::Result<T, String>;
@@ -93,6 +97,13 @@ fn run(args: &[String]) -> Result<()> {
         }
         ("calls", [n]) => {
             calls::run(count(n)?);
+            Ok(())
+        }
+        ("stack", [n, hold @ ..]) if hold.len() <= 1 => {
+            stack::run(count(n)?);
+            if let Some(ms) = hold.first() {
+                std::thread::sleep(Duration::from_millis(count(ms)?));
+            }
             Ok(())
         }
         ("pid", []) => {
