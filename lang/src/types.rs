@@ -91,6 +91,13 @@ pub enum Type {
     Ptr {
         user: bool,
     },
+    /// `buf(ptr, len)`: a length byte, then up to this many raw bytes.
+    Buf(u32),
+    /// `strftime(fmt, nsecs)`: the nanoseconds, then the format and its NUL
+    /// in a buffer of this many bytes, formatted in user space.
+    Timestamp(u32),
+    /// `username`: a uid, printed as the user's name.
+    Username,
 }
 
 impl Type {
@@ -109,9 +116,20 @@ impl Type {
     pub fn size(self) -> u32 {
         match self {
             Type::Void => 0,
-            Type::Int(_) | Type::Ptr { .. } => 8,
+            Type::Int(_) | Type::Ptr { .. } | Type::Username => 8,
             Type::Str(n) => n,
             Type::Agg(_) => 0,
+            Type::Buf(n) => n + 1,
+            Type::Timestamp(n) => 8 + n,
+        }
+    }
+
+    /// The size of a value that lives in a stack buffer rather than in a
+    /// register: strings, buffers, timestamps.
+    pub fn buffer_size(self) -> Option<u32> {
+        match self {
+            Type::Str(_) | Type::Buf(_) | Type::Timestamp(_) => Some(self.size()),
+            _ => None,
         }
     }
 }
@@ -125,6 +143,9 @@ impl fmt::Display for Type {
             Type::Agg(kind) => write!(f, "{}()", kind.function()),
             Type::Ptr { user: true } => write!(f, "user pointer"),
             Type::Ptr { user: false } => write!(f, "kernel pointer"),
+            Type::Buf(n) => write!(f, "buffer[{n}]"),
+            Type::Timestamp(_) => write!(f, "timestamp"),
+            Type::Username => write!(f, "username"),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Reading user maps into the neutral value model, and clearing them.
 
+use crate::decode;
 use crate::sys;
 use rtrace_codegen::manifest::{MapSpec, Part};
 use rtrace_lang::check::MapValueType;
@@ -18,6 +19,19 @@ pub fn decode_part(bytes: &[u8], part: &Part) -> Value {
             let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
             Value::Str(String::from_utf8_lossy(&raw[..end]).into_owned())
         }
+        Type::Buf(n) => {
+            let raw = bytes.get(at..at + n as usize + 1).unwrap_or(&[]);
+            let len = raw.first().map_or(0, |&l| usize::from(l).min(n as usize));
+            Value::Str(decode::escape_buffer(raw.get(1..1 + len).unwrap_or(&[])))
+        }
+        Type::Timestamp(n) => {
+            let nsecs = u64_at(bytes, at);
+            let raw = bytes.get(at + 8..at + 8 + n as usize).unwrap_or(&[]);
+            let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+            let format = String::from_utf8_lossy(&raw[..end]);
+            Value::Str(decode::format_timestamp(nsecs, &format))
+        }
+        Type::Username => Value::Str(decode::user_name(u64_at(bytes, at) as u32)),
         Type::Int(int) => {
             let raw = bytes
                 .get(at..at + 8)
@@ -34,6 +48,12 @@ pub fn decode_part(bytes: &[u8], part: &Part) -> Value {
                 .map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes"))),
         ),
     }
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    bytes
+        .get(at..at + 8)
+        .map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
 }
 
 fn decode_key(spec: &MapSpec, key: &[u8]) -> Value {

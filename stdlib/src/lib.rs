@@ -7,8 +7,11 @@ pub mod builtin;
 pub mod context;
 pub mod maps;
 pub mod output;
+pub mod proc;
 pub mod registers;
 pub mod strings;
+pub mod system;
+pub mod time;
 pub mod value;
 
 use builtin::{Builtin, Form};
@@ -61,6 +64,22 @@ pub static BUILTINS: &[&dyn Builtin] = &[
     &output::Print,
     &output::Exit,
     &strings::Str,
+    &strings::Buf,
+    &strings::Strncmp,
+    &strings::Strcontains,
+    &strings::Join,
+    &time::Time,
+    &time::Strftime,
+    &time::Jiffies,
+    &proc::RAND,
+    &proc::NUMAID,
+    &proc::CGROUP,
+    &proc::CgroupId,
+    &proc::USERNAME,
+    &proc::Cpid,
+    &system::Signal,
+    &system::SYSTEM,
+    &system::CAT,
 ];
 
 pub fn find(name: &str, form: Form) -> Option<&'static dyn Builtin> {

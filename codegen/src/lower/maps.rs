@@ -67,7 +67,7 @@ pub fn build_key(cx: &mut FnCx, map_expr: &Expr) -> Result<(MapId, i16), LowerEr
     for (part, key) in parts.iter().zip(keys) {
         let at = off + part.offset as i16;
         match part.ty {
-            Type::Str(size) => strings::eval_into(cx, key, at, size)?,
+            ty if ty.buffer_size().is_some() => strings::eval_into(cx, key, at, ty.size())?,
             _ => {
                 let v = cx.eval(key)?;
                 cx.release(v);
@@ -125,7 +125,7 @@ pub fn read_string_into(
     size: u32,
 ) -> Result<(), LowerError> {
     let value_size = match spec(cx, map_expr)?.value {
-        MapValueType::Plain(Type::Str(n)) => n,
+        MapValueType::Plain(t) if t.buffer_size().is_some() => t.size(),
         _ => return Err(cx.internal("string read of a non-string map")),
     };
     let (map, key) = build_key(cx, map_expr)?;
@@ -164,7 +164,7 @@ pub fn assign(
             }
             Ok(())
         }
-        MapValueType::Plain(Type::Str(_)) => {
+        MapValueType::Plain(t) if t.buffer_size().is_some() => {
             let buf = cx.alloc(value_size)?;
             strings::eval_into(cx, value, buf, value_size)?;
             let (map, key) = build_key(cx, target)?;

@@ -55,6 +55,8 @@ pub struct LowerOptions<'a> {
     pub start_ns: u64,
     /// `-p PID`: probes that fire in any task keep only this process's.
     pub pid: Option<u32>,
+    /// `-c CMD`: the child's pid, which `cpid` reads.
+    pub cpid: Option<u32>,
 }
 
 /// Program-wide tables that every program's lowering adds to.
@@ -94,6 +96,7 @@ pub fn lower(
                 options.params,
                 options.start_ns,
             );
+            cx.cpid = options.cpid;
             emit_program(&mut cx, probe, &checked_probe.vars, options.pid)?;
             let code = cx.asm.finish()?;
             let section = section_for(attach);
@@ -279,11 +282,11 @@ fn emit_program(
     // Scratch variables start zeroed, so one assigned on only one branch
     // reads as zero (and the verifier sees initialised stack).
     for (name, ty) in vars {
-        let slot = match ty {
-            Type::Str(size) => {
-                let off = cx.alloc(*size)?;
-                strings::zero(cx, off, *size);
-                Operand::Buf { off, size: *size }
+        let slot = match ty.buffer_size() {
+            Some(size) => {
+                let off = cx.alloc(size)?;
+                strings::zero(cx, off, size);
+                Operand::Buf { off, size }
             }
             _ => {
                 let off = cx.alloc(8)?;

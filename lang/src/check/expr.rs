@@ -59,6 +59,7 @@ pub(super) fn check_program(
             env,
             attaches,
             scope: ProbeScope {
+                config: env.config,
                 kinds: &kinds,
                 names: &names,
                 attaches,
@@ -300,6 +301,8 @@ fn unify(a: Type, b: Type) -> Option<Type> {
     match (a, b) {
         (Type::Int(_), Type::Int(_)) => Some(a),
         (Type::Str(x), Type::Str(y)) => Some(Type::Str(x.max(y))),
+        (Type::Buf(x), Type::Buf(y)) => Some(Type::Buf(x.max(y))),
+        (Type::Timestamp(x), Type::Timestamp(y)) => Some(Type::Timestamp(x.max(y))),
         _ if a == b => Some(a),
         _ => None,
     }
@@ -318,7 +321,7 @@ fn check_keys(keys: &[Expr], cx: &mut ProbeCx, state: &mut State) -> Option<Vec<
                 ..int_of(t)
             }),
             Type::Ptr { .. } => Type::U64,
-            Type::Str(_) => t,
+            Type::Str(_) | Type::Buf(_) | Type::Timestamp(_) | Type::Username => t,
             Type::Void => Type::U64,
             Type::Agg(_) => {
                 state.diagnostics.push(Diagnostic::error(
