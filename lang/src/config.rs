@@ -27,9 +27,7 @@ impl Default for Config {
 
 /// Reads a string size from the environment as bpftrace does: a positive
 /// integer; `None` when the variable is not set.
-pub fn strlen_from_env(
-    lookup: impl Fn(&str) -> Option<String>,
-) -> Result<Option<u32>, String> {
+pub fn strlen_from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<u32>, String> {
     // bpftrace 0.17 reads BPFTRACE_STRLEN; later versions renamed it
     // BPFTRACE_MAX_STRLEN. The older name wins when both are set.
     for name in ["BPFTRACE_STRLEN", "BPFTRACE_MAX_STRLEN"] {
@@ -61,13 +59,19 @@ mod tests {
     #[test]
     fn strlen_comes_from_either_name() {
         assert_eq!(strlen_from_env(env(&[])), Ok(None));
-        assert_eq!(strlen_from_env(env(&[("BPFTRACE_STRLEN", "128")])), Ok(Some(128)));
+        assert_eq!(
+            strlen_from_env(env(&[("BPFTRACE_STRLEN", "128")])),
+            Ok(Some(128))
+        );
         assert_eq!(
             strlen_from_env(env(&[("BPFTRACE_MAX_STRLEN", "32")])),
             Ok(Some(32))
         );
         assert_eq!(
-            strlen_from_env(env(&[("BPFTRACE_STRLEN", "8"), ("BPFTRACE_MAX_STRLEN", "32")])),
+            strlen_from_env(env(&[
+                ("BPFTRACE_STRLEN", "8"),
+                ("BPFTRACE_MAX_STRLEN", "32")
+            ])),
             Ok(Some(8))
         );
     }

@@ -59,9 +59,8 @@ impl ChildCommand {
     pub fn spawn(command: &str) -> io::Result<ChildCommand> {
         let words = split_command(command);
         let program = resolve_program(&words[0])?;
-        let to_c = |s: &[u8]| {
-            CString::new(s).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
-        };
+        let to_c =
+            |s: &[u8]| CString::new(s).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL));
         let path = to_c(program.as_os_str().as_encoded_bytes())?;
         let args: Vec<CString> = words
             .iter()
@@ -75,7 +74,8 @@ impl ChildCommand {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: pipe2 just returned these descriptors, owned by nobody else.
-        let (wait_end, go) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        let (wait_end, go) =
+            unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
         // SAFETY: the child only calls async-signal-safe functions (close,
         // read, execv, _exit) on memory prepared before the fork.
         let pid = unsafe { libc::fork() };

@@ -52,14 +52,7 @@ pub fn format_local_time(seconds: i64, format: &str) -> String {
     }
     let mut buf = vec![0u8; 256 + format.len() * 4];
     // SAFETY: `buf` has `buf.len()` writable bytes; format and tm are valid.
-    let n = unsafe {
-        libc::strftime(
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            c_format.as_ptr(),
-            &tm,
-        )
-    };
+    let n = unsafe { libc::strftime(buf.as_mut_ptr().cast(), buf.len(), c_format.as_ptr(), &tm) };
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 

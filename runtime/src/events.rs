@@ -5,8 +5,8 @@ use crate::maps;
 use crate::output::{self, Output};
 use crate::session::Session;
 use rtrace_codegen::manifest::{counter, Event, Manifest, MapSpec, Part};
-use rtrace_stdlib::value::Value;
 use rtrace_lang::format::{parse_format, Piece};
+use rtrace_stdlib::value::Value;
 use std::io::Write;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,7 +77,8 @@ impl<'m> EventPrinter<'m> {
                 let v = maps::decode_part(record, p);
                 match v {
                     Value::Str(s)
-                        if p.ty.is_str() && s.len() as u64 + 1 == u64::from(self.strings.strlen) =>
+                        if p.ty.is_str()
+                            && s.len() as u64 + 1 == u64::from(self.strings.strlen) =>
                     {
                         Value::Str(s + &self.strings.trailer)
                     }
@@ -131,7 +132,11 @@ impl<'m> EventPrinter<'m> {
                 match read_head(&path, CAT_BYTES_MAX) {
                     Ok(text) => out.printf(&text),
                     Err(e) => {
-                        let _ = writeln!(err, "ERROR: failed to open file '{path}': {}", io_reason(&e));
+                        let _ = writeln!(
+                            err,
+                            "ERROR: failed to open file '{path}': {}",
+                            io_reason(&e)
+                        );
                     }
                 }
             }

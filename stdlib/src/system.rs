@@ -191,9 +191,9 @@ impl Builtin for Signal {
             return Err(cx.internal("signal without a call"));
         };
         let sig = match &args[0].kind {
-            ExprKind::Str(name) => Operand::Imm(
-                signal_number(name).ok_or_else(|| cx.internal("unknown signal name"))?,
-            ),
+            ExprKind::Str(name) => {
+                Operand::Imm(signal_number(name).ok_or_else(|| cx.internal("unknown signal name"))?)
+            }
             _ => cx.eval(&args[0])?,
         };
         cx.release(sig);
