@@ -81,6 +81,21 @@ pub struct Cli {
     #[arg(help_heading = "Tracing", short = 'p', value_name = "PID")]
     pub pid: Option<u32>,
 
+    /// Run CMD and trace it: it starts once the probes are attached, its
+    /// pid is `cpid`, and tracing ends when it exits. CMD is split on
+    /// spaces, without shell quoting, as bpftrace does.
+    #[arg(short = 'c', value_name = "CMD", conflicts_with = "pid")]
+    pub command: Option<String>,
+
+    /// Allow builtins that act on the system: system(), signal().
+    #[arg(long = "unsafe")]
+    pub unsafe_ok: bool,
+
+    /// Bytes of a string read from memory, NUL included (default 64, or
+    /// BPFTRACE_STRLEN / BPFTRACE_MAX_STRLEN).
+    #[arg(long = "strlen", value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..))]
+    pub strlen: Option<u32>,
+
     /// Verbose: print the emitted bytecode and the verifier's statistics.
     #[arg(help_heading = "Debugging", short = 'v')]
     pub verbose: bool,

@@ -9,8 +9,11 @@ use clap::Parser;
 use cli::Cli;
 use rtrace_codegen::lower::{lower, Compiled, LowerError, LowerOptions};
 use rtrace_lang::check::{check, CheckEnv};
+use rtrace_lang::config::{strlen_from_env, Config};
 use rtrace_lang::diagnostic::{render, Diagnostic};
+use rtrace_runtime::child::ChildCommand;
 use rtrace_runtime::errors::RunError;
+use rtrace_runtime::events::StringOptions;
 use rtrace_runtime::output::Output;
 use rtrace_runtime::session::{Session, SessionOptions};
 use rtrace_runtime::tracefs::Tracefs;
@@ -76,7 +79,12 @@ fn print_diagnostics(diagnostics: &[Diagnostic], source: &Source) {
     eprint!("{}", render(diagnostics, &source.name, &source.text, color));
 }
 
-fn compile(source: &Source, cli: &Cli) -> Result<Compiled, ExitCode> {
+fn compile(
+    source: &Source,
+    cli: &Cli,
+    config: &Config,
+    cpid: Option<u32>,
+) -> Result<Compiled, ExitCode> {
     let program = rtrace_lang::parse(&source.text).map_err(|d| {
         print_diagnostics(&d, source);
         ExitCode::FAILURE
@@ -94,6 +102,7 @@ fn compile(source: &Source, cli: &Cli) -> Result<Compiled, ExitCode> {
         builtins: &Stdlib,
         params: &source.params,
         pid: cli.pid,
+        config,
     };
     let checked = check(&program, &env).map_err(|d| {
         print_diagnostics(&d, source);
@@ -108,6 +117,7 @@ fn compile(source: &Source, cli: &Cli) -> Result<Compiled, ExitCode> {
         params: &source.params,
         start_ns: monotonic_ns(),
         pid: cli.pid,
+        cpid,
     };
     lower(&program, &checked, &Stdlib, &options).map_err(|e| {
         let diagnostic = match &e {
@@ -243,7 +253,35 @@ fn run() -> anyhow::Result<ExitCode> {
         eprintln!("rtrace: no program given; use -e 'PROGRAM' or a script file (rtrace --help)");
         return Ok(ExitCode::FAILURE);
     };
-    let compiled = match compile(&source, &cli) {
+    let config = Config {
+        strlen: match cli.strlen {
+            Some(n) => n,
+            None => strlen_from_env(|name| std::env::var(name).ok())
+                .map_err(anyhow::Error::msg)?
+                .unwrap_or(Config::default().strlen),
+        },
+        unsafe_ok: cli.unsafe_ok,
+        child: cli.command.is_some(),
+    };
+    let strings = StringOptions {
+        strlen: config.strlen,
+        trailer: std::env::var("BPFTRACE_STR_TRUNC_TRAILER")
+            .unwrap_or_else(|_| StringOptions::default().trailer),
+    };
+    // The command is forked before compiling: its pid is `cpid`.
+    let child = match &cli.command {
+        Some(command) if !cli.dry_run => Some(
+            ChildCommand::spawn(command)
+                .with_context(|| format!("cannot run the command of -c '{command}'"))?,
+        ),
+        _ => None,
+    };
+    let cpid = match &child {
+        Some(c) => Some(c.pid()),
+        // --dry-run compiles with a placeholder pid and runs nothing.
+        None => cli.command.as_ref().map(|_| 0),
+    };
+    let compiled = match compile(&source, &cli, &config, cpid) {
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
@@ -269,10 +307,11 @@ fn run() -> anyhow::Result<ExitCode> {
             pid: cli.pid,
             metrics: cli.metrics,
             flamegraph: cli.flamegraph.clone(),
+            strings,
         },
         &mut err,
     )
-    .and_then(|session| session.run(&mut out, &mut err));
+    .and_then(|session| session.with_child(child).run(&mut out, &mut err));
     let written = out.finish();
     match result {
         Ok(()) => match written {

@@ -69,12 +69,14 @@ fn listing(source: &str) -> String {
         builtins: &Stdlib,
         params: &params,
         pid,
+        config: &rtrace_lang::config::Config::default(),
     };
     let checked = check(&program, &env).unwrap_or_else(|d| panic!("check: {d:?}"));
     let options = LowerOptions {
         params: &params,
         start_ns: 0,
         pid,
+        cpid: None,
     };
     let compiled = lower(&program, &checked, &Stdlib, &options).expect("lower");
     let names: Vec<&str> = compiled.map_names.iter().map(String::as_str).collect();

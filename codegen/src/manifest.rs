@@ -98,6 +98,27 @@ pub enum Event {
     /// is the 8 bytes after the id. The runtime keeps its memory map, so
     /// its addresses resolve after it has exited.
     Process,
+    /// `time(fmt)`: the local time, formatted when the event arrives.
+    Time {
+        format: String,
+    },
+    /// `system(fmt, ...)`: a shell command run when the event arrives.
+    System {
+        format: String,
+        args: Vec<Part>,
+    },
+    /// `cat(fmt, ...)`: a file printed when the event arrives.
+    Cat {
+        format: String,
+        args: Vec<Part>,
+    },
+    /// `join(argv, sep)`: `count` strings of `size` bytes each, after the
+    /// id, printed joined by `sep` up to the first empty one.
+    Join {
+        sep: String,
+        count: u32,
+        size: u32,
+    },
 }
 
 #[derive(Clone, Debug)]

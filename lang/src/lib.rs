@@ -3,6 +3,7 @@
 pub mod ast;
 pub mod btf;
 pub mod check;
+pub mod config;
 pub mod diagnostic;
 pub mod format;
 pub mod kernel;

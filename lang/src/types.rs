@@ -147,6 +147,13 @@ pub enum Type {
     Sym {
         user: bool,
     },
+    /// `buf(ptr, len)`: a length byte, then up to this many raw bytes.
+    Buf(u32),
+    /// `strftime(fmt, nsecs)`: the nanoseconds, then the format and its NUL
+    /// in a buffer of this many bytes, formatted in user space.
+    Timestamp(u32),
+    /// `username`: a uid, printed as the user's name.
+    Username,
 }
 
 impl Type {
@@ -161,26 +168,47 @@ impl Type {
         matches!(self, Type::Str(_))
     }
 
-    /// Values that live in a stack buffer rather than a register: strings,
-    /// and `usym` (address and pid).
+    /// Values that live in a stack buffer rather than a register (see
+    /// `buffer_size`).
     pub fn is_buffer(self) -> bool {
-        matches!(self, Type::Str(_) | Type::Sym { user: true })
+        self.buffer_size().is_some()
     }
 
-    /// Values printed as text by `%s`: strings, stacks and symbols.
+    /// Values printed as text by `%s`: strings, stacks, symbols,
+    /// timestamps and user names.
     pub fn is_printable_as_str(self) -> bool {
-        matches!(self, Type::Str(_) | Type::Stack(_) | Type::Sym { .. })
+        matches!(
+            self,
+            Type::Str(_) | Type::Stack(_) | Type::Sym { .. } | Type::Timestamp(_) | Type::Username
+        )
     }
 
     /// Bytes this value takes as a map key, map value or event field.
     pub fn size(self) -> u32 {
         match self {
             Type::Void => 0,
-            Type::Int(_) | Type::Ptr { .. } | Type::Stack(_) | Type::Sym { user: false } => 8,
+            Type::Int(_)
+            | Type::Ptr { .. }
+            | Type::Stack(_)
+            | Type::Sym { user: false }
+            | Type::Username => 8,
             Type::Sym { user: true } => 16,
             Type::Str(n) => n,
             Type::Agg(_) => 0,
             Type::Tuple(t) => t.size(),
+            Type::Buf(n) => n + 1,
+            Type::Timestamp(n) => 8 + n,
+        }
+    }
+
+    /// The size of a value that lives in a stack buffer rather than in a
+    /// register: strings, buffers, timestamps and `usym` (address and pid).
+    pub fn buffer_size(self) -> Option<u32> {
+        match self {
+            Type::Str(_) | Type::Buf(_) | Type::Timestamp(_) | Type::Sym { user: true } => {
+                Some(self.size())
+            }
+            _ => None,
         }
     }
 
@@ -262,6 +290,9 @@ impl fmt::Display for Type {
                 }
             }
             Type::Sym { user } => write!(f, "{}", if *user { "usym" } else { "ksym" }),
+            Type::Buf(n) => write!(f, "buffer[{n}]"),
+            Type::Timestamp(_) => write!(f, "timestamp"),
+            Type::Username => write!(f, "username"),
         }
     }
 }

@@ -1,12 +1,13 @@
 //! Ring-buffer events, decoded with the manifest and printed.
 
+use crate::decode;
 use crate::maps;
 use crate::output::{self, Output};
 use crate::session::Session;
 use crate::symbols::{Decoder, Symbols};
-use rtrace_codegen::manifest::{counter, Event, Manifest, MapSpec};
+use rtrace_codegen::manifest::{counter, Event, Manifest, MapSpec, Part};
 use rtrace_lang::format::{parse_format, Piece};
-use rtrace_stdlib::value::MapSnapshot;
+use rtrace_stdlib::value::{MapSnapshot, Value};
 use std::io::Write;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,8 +16,30 @@ pub enum Dispatch {
     Exit,
 }
 
+/// How strings print: bpftrace marks a printf string that filled a whole
+/// string buffer (`strlen` bytes with its NUL) as truncated, with
+/// `BPFTRACE_STR_TRUNC_TRAILER` (default `..`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StringOptions {
+    pub strlen: u32,
+    pub trailer: String,
+}
+
+impl Default for StringOptions {
+    fn default() -> StringOptions {
+        StringOptions {
+            strlen: rtrace_lang::types::DEFAULT_STR_SIZE,
+            trailer: "..".into(),
+        }
+    }
+}
+
+/// bpftrace's default for BPFTRACE_CAT_BYTES_MAX.
+pub const CAT_BYTES_MAX: u64 = 10 * 1024;
+
 pub struct EventPrinter<'m> {
     manifest: &'m Manifest,
+    strings: StringOptions,
     /// Parsed printf formats, by event id.
     formats: Vec<Option<Vec<Piece>>>,
     cpus: usize,
@@ -31,12 +54,15 @@ impl<'m> EventPrinter<'m> {
             .events
             .iter()
             .map(|e| match e {
-                Event::Printf { format, .. } => parse_format(format).ok(),
+                Event::Printf { format, .. }
+                | Event::System { format, .. }
+                | Event::Cat { format, .. } => parse_format(format).ok(),
                 _ => None,
             })
             .collect();
         EventPrinter {
             manifest,
+            strings: StringOptions::default(),
             formats,
             cpus,
             lost_reported: 0,
@@ -47,6 +73,34 @@ impl<'m> EventPrinter<'m> {
     /// Decodes values of this session, stacks included.
     pub fn decoder<'s>(&'s self, session: &'s Session) -> Decoder<'s> {
         Decoder::new(&self.symbols, self.manifest, |name| session.map_fd(name))
+    }
+
+    pub fn set_string_options(&mut self, strings: StringOptions) {
+        self.strings = strings;
+    }
+
+    /// Formats the printf-style arguments of event `id` (its format parsed
+    /// once, up front), marking truncated strings.
+    fn format(&self, id: usize, args: &[Part], record: &[u8], decoder: &Decoder) -> String {
+        let values: Vec<_> = args
+            .iter()
+            .map(|p| {
+                let v = maps::decode_part(record, p, decoder);
+                match v {
+                    Value::Str(s)
+                        if p.ty.is_str()
+                            && s.len() as u64 + 1 == u64::from(self.strings.strlen) =>
+                    {
+                        Value::Str(s + &self.strings.trailer)
+                    }
+                    v => v,
+                }
+            })
+            .collect();
+        match &self.formats[id] {
+            Some(pieces) => output::format_printf(pieces, &values),
+            None => String::new(),
+        }
     }
 
     /// Acts on one ring-buffer record: prints it to `out`, or clears a map,
@@ -70,13 +124,44 @@ impl<'m> EventPrinter<'m> {
         let decoder = self.decoder(session);
         match event {
             Event::Printf { args, .. } => {
-                let values: Vec<_> = args
-                    .iter()
-                    .map(|p| maps::decode_part(record, p, &decoder))
-                    .collect();
-                if let Some(pieces) = &self.formats[id as usize] {
-                    out.printf(&output::format_printf(pieces, &values));
+                out.printf(&self.format(id as usize, args, record, &decoder));
+            }
+            Event::Time { format } => out.time(&decode::format_now(format)),
+            Event::System { args, .. } => {
+                let command = self.format(id as usize, args, record, &decoder);
+                out.flush();
+                match run_system(&command) {
+                    Ok(text) => out.printf(&text),
+                    Err(e) => {
+                        let _ = writeln!(err, "ERROR: cannot run '{command}': {e}");
+                    }
                 }
+            }
+            Event::Cat { args, .. } => {
+                let path = self.format(id as usize, args, record, &decoder);
+                match read_head(&path, CAT_BYTES_MAX) {
+                    Ok(text) => out.printf(&text),
+                    Err(e) => {
+                        let _ = writeln!(
+                            err,
+                            "ERROR: failed to open file '{path}': {}",
+                            io_reason(&e)
+                        );
+                    }
+                }
+            }
+            Event::Join { sep, count, size } => {
+                let mut parts = Vec::new();
+                for i in 0..*count as usize {
+                    let at = 8 + i * *size as usize;
+                    let raw = record.get(at..at + *size as usize).unwrap_or(&[]);
+                    let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+                    if end == 0 {
+                        break;
+                    }
+                    parts.push(String::from_utf8_lossy(&raw[..end]).into_owned());
+                }
+                out.join(&parts.join(sep));
             }
             Event::PrintValue { value } => {
                 let v = maps::decode_part(record, value, &decoder);
@@ -148,5 +233,36 @@ impl<'m> EventPrinter<'m> {
                 None
             }
         }
+    }
+}
+
+/// `system()`: runs the command through the shell and returns what it
+/// printed on standard output (standard error stays rtrace's).
+fn run_system(command: &str) -> std::io::Result<String> {
+    let output = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// `cat()`: the first `max` bytes of a file.
+fn read_head(path: &str, max: u64) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max)
+        .read_to_end(&mut bytes)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// An I/O error as strerror(3) words it, without Rust's "(os error N)".
+fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
     }
 }

@@ -2,6 +2,8 @@
 //! event loop and prints results.
 
 pub mod attach;
+pub mod child;
+pub mod decode;
 pub mod errors;
 pub mod events;
 pub mod flamegraph;

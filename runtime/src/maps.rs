@@ -1,5 +1,6 @@
 //! Reading user maps into the neutral value model, and clearing them.
 
+use crate::decode;
 use crate::symbols::Decoder;
 use crate::sys;
 use rtrace_codegen::manifest::{MapSpec, Part};
@@ -32,6 +33,19 @@ pub fn decode_part(bytes: &[u8], part: &Part, decoder: &Decoder) -> Value {
             let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
             Value::Str(String::from_utf8_lossy(&raw[..end]).into_owned())
         }
+        Type::Buf(n) => {
+            let raw = bytes.get(at..at + n as usize + 1).unwrap_or(&[]);
+            let len = raw.first().map_or(0, |&l| usize::from(l).min(n as usize));
+            Value::Str(decode::escape_buffer(raw.get(1..1 + len).unwrap_or(&[])))
+        }
+        Type::Timestamp(n) => {
+            let nsecs = word(bytes, at);
+            let raw = bytes.get(at + 8..at + 8 + n as usize).unwrap_or(&[]);
+            let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+            let format = String::from_utf8_lossy(&raw[..end]);
+            Value::Str(decode::format_timestamp(nsecs, &format))
+        }
+        Type::Username => Value::Str(decode::user_name(word(bytes, at) as u32)),
         Type::Int(int) => {
             let raw = bytes
                 .get(at..at + 8)

@@ -2,6 +2,7 @@
 //! until exit or a signal, detach, run END, print the maps.
 
 use crate::attach;
+use crate::child::ChildCommand;
 use crate::errors::RunError;
 use crate::events::{Dispatch, EventPrinter};
 use crate::maps;
@@ -29,6 +30,8 @@ pub struct SessionOptions {
     pub metrics: Option<SocketAddr>,
     /// `--flamegraph FILE`: draw the stack-keyed maps left at exit.
     pub flamegraph: Option<PathBuf>,
+    /// How printf marks truncated strings.
+    pub strings: crate::events::StringOptions,
 }
 
 pub struct Session<'c> {
@@ -42,6 +45,10 @@ pub struct Session<'c> {
     cpus: usize,
     /// Object name -> map data, for maps the runtime reads.
     map_fds: HashMap<String, MapData>,
+    strings: crate::events::StringOptions,
+    /// `-c CMD`: released once the probes are attached; its exit ends
+    /// the session.
+    child: Option<ChildCommand>,
 }
 
 fn map_data(map: Map) -> Option<MapData> {
@@ -120,7 +127,15 @@ impl<'c> Session<'c> {
             ebpf,
             cpus,
             map_fds,
+            strings: options.strings.clone(),
+            child: None,
         })
+    }
+
+    /// Runs `child` (`-c`) once the probes are attached.
+    pub fn with_child(mut self, child: Option<ChildCommand>) -> Session<'c> {
+        self.child = child;
+        self
     }
 
     fn fd(&self, object_name: &str) -> Option<BorrowedFd<'_>> {
@@ -154,15 +169,20 @@ impl<'c> Session<'c> {
         let mut ringbuf = RingBuf::try_from(Map::RingBuf(ringbuf_data))
             .map_err(|e| RunError::Internal(e.to_string()))?;
         let mut printer = EventPrinter::new(manifest, self.cpus);
+        printer.set_string_options(self.strings.clone());
 
-        // With -p, the session ends when the traced process does.
-        let target = self.pid.and_then(|pid| crate::sys::pidfd_open(pid).ok());
+        // With -p or -c, the session ends when the traced process does.
+        let traced = self.pid.or(self.child.as_ref().map(ChildCommand::pid));
+        let target = traced.and_then(|pid| crate::sys::pidfd_open(pid).ok());
         self.run_special(&Attach::Begin)?;
         let mut stop = drain(&mut ringbuf, &mut printer, &self, out, err) == Dispatch::Exit;
         let mut links = attach::Links::default();
         if !stop {
             links = attach::attach_all(&mut self.ebpf, manifest, self.pid, self.uprobe_multi)
                 .map_err(RunError::Attach)?;
+            if let Some(child) = &mut self.child {
+                child.release();
+            }
             while !stop {
                 let target_exited = wait(
                     &ringbuf,

@@ -7,10 +7,13 @@ pub mod builtin;
 pub mod context;
 pub mod maps;
 pub mod output;
+pub mod proc;
 pub mod registers;
 pub mod stacks;
 pub mod strings;
 pub mod symbols;
+pub mod system;
+pub mod time;
 pub mod value;
 
 use builtin::{Builtin, Form};
@@ -83,6 +86,22 @@ pub static BUILTINS: &[&dyn Builtin] = &[
     &symbols::Sym { user: true },
     &symbols::Kaddr,
     &symbols::Uaddr,
+    &strings::Buf,
+    &strings::Strncmp,
+    &strings::Strcontains,
+    &strings::Join,
+    &time::Time,
+    &time::Strftime,
+    &time::Jiffies,
+    &proc::RAND,
+    &proc::NUMAID,
+    &proc::CGROUP,
+    &proc::CgroupId,
+    &proc::USERNAME,
+    &proc::Cpid,
+    &system::Signal,
+    &system::SYSTEM,
+    &system::CAT,
 ];
 
 pub fn find(name: &str, form: Form) -> Option<&'static dyn Builtin> {

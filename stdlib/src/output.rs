@@ -9,11 +9,11 @@ use rtrace_codegen::manifest::{Event, Part};
 use rtrace_lang::ast::{Expr, ExprKind};
 use rtrace_lang::check::builtins::CallInfo;
 use rtrace_lang::diagnostic::Diagnostic;
-use rtrace_lang::format::{parse_format, Piece};
+use rtrace_lang::format::{parse_format, Conversion, Piece};
 use rtrace_lang::types::Type;
 
 /// Lays out event fields after the 8-byte id: integers 8-aligned.
-fn layout(types: impl IntoIterator<Item = Type>) -> (Vec<Part>, u32) {
+pub fn layout(types: impl IntoIterator<Item = Type>) -> (Vec<Part>, u32) {
     let mut offset = 8u32;
     let mut parts = Vec::new();
     for ty in types {
@@ -32,7 +32,7 @@ fn layout(types: impl IntoIterator<Item = Type>) -> (Vec<Part>, u32) {
 }
 
 /// Builds `[id][fields...]` on the stack and sends it.
-fn send(
+pub fn send(
     cx: &mut FnCx,
     id: u64,
     parts: &[Part],
@@ -63,6 +63,81 @@ fn send(
     Ok(())
 }
 
+/// Checks a call whose first argument is a printf-style format and whose
+/// other arguments fill its conversions: printf, system, cat.
+pub fn check_format_call(call: &CallInfo, function: &str) -> Result<(), Diagnostic> {
+    let Some(format) = call.const_str(0) else {
+        return Err(Diagnostic::error(
+            call.arg_span(0),
+            format!("{function}() needs a string literal as its format"),
+        )
+        .with_label("not a literal"));
+    };
+    let format_span = call.arg_span(0);
+    let pieces = parse_format(format).map_err(|e| {
+        // +1 skips the opening quote; escapes make this approximate.
+        let start = format_span.start as usize + 1 + e.range.start;
+        let end = (format_span.start as usize + 1 + e.range.end).min(format_span.end as usize);
+        Diagnostic::error(
+            rtrace_lang::ast::Span::new(start, end.max(start + 1)),
+            format!("bad {function} format: {}", e.message),
+        )
+        .with_label("here")
+    })?;
+    let specs: Vec<_> = pieces
+        .iter()
+        .filter_map(|p| {
+            if let Piece::Spec(s) = p {
+                Some(s)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let given = call.args.len() - 1;
+    if specs.len() != given {
+        return Err(Diagnostic::error(
+            call.span,
+            format!(
+                "{function}() format has {} conversion(s) but {given} argument(s) follow",
+                specs.len()
+            ),
+        )
+        .with_label("arguments do not match the format")
+        .with_related(format_span, "format string"));
+    }
+    for (i, spec) in specs.iter().enumerate() {
+        let t = call.arg_types[i + 1];
+        if t == Type::Void {
+            // Its own error is reported already.
+            continue;
+        }
+        let (ok, expected) = match spec.conversion {
+            Conversion::Str => (t.is_printable_as_str(), "a string"),
+            Conversion::Buffer => (matches!(t, Type::Buf(_)), "a buffer (buf())"),
+            _ => (t.is_int() || matches!(t, Type::Ptr { .. }), "an integer"),
+        };
+        if !ok {
+            let mut d = Diagnostic::error(
+                call.arg_span(i + 1),
+                format!(
+                    "{function}() conversion {} of the format expects {expected}, found {t}",
+                    i + 1,
+                ),
+            )
+            .with_label("type does not match the format");
+            if let Type::Ptr { .. } = t {
+                d = d.with_hint("read the string it points to with str(...)");
+            }
+            if spec.conversion == Conversion::Buffer && t.is_str() {
+                d = d.with_hint("%r prints a buffer: buf(pointer, length)");
+            }
+            return Err(d);
+        }
+    }
+    Ok(())
+}
+
 pub struct Printf;
 
 impl Builtin for Printf {
@@ -80,73 +155,7 @@ impl Builtin for Printf {
     }
     fn check_call(&self, call: &CallInfo) -> Result<Type, Diagnostic> {
         call.expect_arity(1, 64, self.usage())?;
-        let Some(format) = call.const_str(0) else {
-            return Err(Diagnostic::error(
-                call.arg_span(0),
-                "printf() needs a string literal as its format",
-            )
-            .with_label("not a literal"));
-        };
-        let format_span = call.arg_span(0);
-        let pieces = parse_format(format).map_err(|e| {
-            // +1 skips the opening quote; escapes make this approximate.
-            let start = format_span.start as usize + 1 + e.range.start;
-            let end = (format_span.start as usize + 1 + e.range.end).min(format_span.end as usize);
-            Diagnostic::error(
-                rtrace_lang::ast::Span::new(start, end.max(start + 1)),
-                format!("bad printf format: {}", e.message),
-            )
-            .with_label("here")
-        })?;
-        let specs: Vec<_> = pieces
-            .iter()
-            .filter_map(|p| {
-                if let Piece::Spec(s) = p {
-                    Some(s)
-                } else {
-                    None
-                }
-            })
-            .collect();
-        let given = call.args.len() - 1;
-        if specs.len() != given {
-            return Err(Diagnostic::error(
-                call.span,
-                format!(
-                    "printf() format has {} conversion(s) but {given} argument(s) follow",
-                    specs.len()
-                ),
-            )
-            .with_label("arguments do not match the format")
-            .with_related(format_span, "format string"));
-        }
-        for (i, spec) in specs.iter().enumerate() {
-            let t = call.arg_types[i + 1];
-            let ok = if spec.conversion.wants_string() {
-                t.is_printable_as_str()
-            } else {
-                t.is_int() || matches!(t, Type::Ptr { .. })
-            };
-            if !ok {
-                let mut d = Diagnostic::error(
-                    call.arg_span(i + 1),
-                    format!(
-                        "printf() conversion {} of the format expects {}, found {t}",
-                        i + 1,
-                        if spec.conversion.wants_string() {
-                            "a string"
-                        } else {
-                            "an integer"
-                        }
-                    ),
-                )
-                .with_label("type does not match the format");
-                if let Type::Ptr { .. } = t {
-                    d = d.with_hint("read the string it points to with str(...)");
-                }
-                return Err(d);
-            }
-        }
+        check_format_call(call, "printf")?;
         Ok(Type::Void)
     }
     fn emit(&self, cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {

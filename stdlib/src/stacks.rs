@@ -219,6 +219,7 @@ mod tests {
             builtins: &Stdlib,
             params: &[],
             pid: None,
+            config: &rtrace_lang::config::Config::default(),
         };
         let checked = check(&program, &env).map_err(|d| d[0].message.clone())?;
         let keys = checked.maps[""].keys.clone().expect("keys");

@@ -44,6 +44,8 @@ pub struct FnCx<'a> {
     pub params: &'a [String],
     /// `bpf_ktime_get_ns()` at start-up, for `elapsed`.
     pub start_ns: u64,
+    /// `-c CMD`: the child's pid, for `cpid`.
+    pub cpid: Option<u32>,
     free_regs: Vec<Reg>,
     /// Scratch variable slots of this probe.
     pub vars: HashMap<String, Operand>,
@@ -90,6 +92,7 @@ impl<'a> FnCx<'a> {
             builtins,
             params,
             start_ns,
+            cpid: None,
             free_regs: TEMP_REGS.to_vec(),
             vars: HashMap::new(),
             span: Span::default(),

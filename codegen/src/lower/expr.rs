@@ -23,8 +23,7 @@ pub fn eval(cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {
 
 fn eval_inner(cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {
     let ty = cx.type_of(expr);
-    if ty.is_buffer() {
-        let size = ty.size();
+    if let Some(size) = ty.buffer_size() {
         let off = cx.alloc(size)?;
         strings::eval_into(cx, expr, off, size)?;
         return Ok(Operand::Buf { off, size });

@@ -72,7 +72,7 @@ pub fn build_key(cx: &mut FnCx, map_expr: &Expr) -> Result<(MapId, i16), LowerEr
     for (part, key) in parts.iter().zip(keys) {
         let at = off + part.offset as i16;
         match part.ty {
-            ty if ty.is_buffer() => strings::eval_into(cx, key, at, ty.size())?,
+            ty if ty.buffer_size().is_some() => strings::eval_into(cx, key, at, ty.size())?,
             _ => {
                 let v = cx.eval(key)?;
                 cx.release(v);
@@ -130,7 +130,7 @@ pub fn read_string_into(
     size: u32,
 ) -> Result<(), LowerError> {
     let value_size = match spec(cx, map_expr)?.value {
-        MapValueType::Plain(t) if t.is_buffer() => t.size(),
+        MapValueType::Plain(t) if t.buffer_size().is_some() => t.size(),
         _ => return Err(cx.internal("string read of a non-string map")),
     };
     let (map, key) = build_key(cx, map_expr)?;
@@ -169,7 +169,7 @@ pub fn assign(
             }
             Ok(())
         }
-        MapValueType::Plain(t) if t.is_buffer() => {
+        MapValueType::Plain(t) if t.buffer_size().is_some() => {
             let buf = cx.alloc(value_size)?;
             strings::eval_into(cx, value, buf, value_size)?;
             let (map, key) = build_key(cx, target)?;

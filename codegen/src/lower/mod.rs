@@ -56,6 +56,8 @@ pub struct LowerOptions<'a> {
     pub start_ns: u64,
     /// `-p PID`: probes that fire in any task keep only this process's.
     pub pid: Option<u32>,
+    /// `-c CMD`: the child's pid, which `cpid` reads.
+    pub cpid: Option<u32>,
 }
 
 /// Program-wide tables that every program's lowering adds to.
@@ -100,6 +102,7 @@ pub fn lower(
                 options.params,
                 options.start_ns,
             );
+            cx.cpid = options.cpid;
             emit_program(&mut cx, probe, &checked_probe.vars, options.pid)?;
             let code = cx.asm.finish()?;
             let section = section_for(attach);

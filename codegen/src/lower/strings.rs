@@ -177,69 +177,202 @@ pub fn read_str_from(cx: &mut FnCx, ptr: Reg, off: i16, size: u32, space: Addres
 /// `a == b` / `a != b` on strings: byte by byte up to the first NUL.
 pub fn compare(cx: &mut FnCx, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> Result<Operand, LowerError> {
     let equal_value = i32::from(op == BinaryOp::Eq);
-    let result = cx.temp()?;
-    // A literal side is compared against immediates, without a buffer.
-    let (buffer_side, literal) = match (&lhs.kind, &rhs.kind) {
-        (_, ExprKind::Str(s)) => (lhs, Some(s.clone())),
-        (ExprKind::Str(s), _) => (rhs, Some(s.clone())),
-        _ => (lhs, None),
-    };
-    let a = cx.eval(buffer_side)?;
-    let Operand::Buf {
-        off: a_off,
-        size: a_size,
-    } = a
-    else {
-        return Err(cx.internal("string without a buffer"));
-    };
-    let (differ, end) = (cx.asm.label(), cx.asm.label());
-    match literal {
-        Some(lit) => {
-            let bytes = lit.as_bytes();
-            if bytes.len() as u32 >= a_size {
-                // The buffer cannot hold the literal and its NUL.
-                cx.asm.goto(differ);
-            } else {
-                for (i, b) in bytes.iter().chain(std::iter::once(&0)).enumerate() {
-                    cx.asm.load(Size::B, Reg::R0, Reg::R10, a_off + i as i16);
-                    cx.asm.jump(JmpOp::Ne, Reg::R0, i32::from(*b), differ);
-                }
-            }
+    equal_within(cx, lhs, rhs, None, equal_value)
+}
+
+/// One side of a byte comparison: a literal is compared as immediates,
+/// anything else is evaluated into a stack buffer.
+#[derive(Clone)]
+enum Side {
+    Literal(Vec<u8>),
+    Buffer { off: i16, size: u32 },
+}
+
+impl Side {
+    fn eval(cx: &mut FnCx, expr: &Expr) -> Result<Side, LowerError> {
+        if let ExprKind::Str(s) = &expr.kind {
+            return Ok(Side::Literal(s.as_bytes().to_vec()));
         }
-        None => {
-            let b = cx.eval(rhs)?;
-            let Operand::Buf {
-                off: b_off,
-                size: b_size,
-            } = b
-            else {
-                return Err(cx.internal("string without a buffer"));
-            };
-            let same = cx.asm.label();
-            let n = a_size.min(b_size);
-            for i in 0..n {
-                cx.asm.load(Size::B, Reg::R0, Reg::R10, a_off + i as i16);
-                cx.asm.load(Size::B, Reg::R1, Reg::R10, b_off + i as i16);
-                cx.asm.jump(JmpOp::Ne, Reg::R0, Reg::R1, differ);
-                cx.asm.jump(JmpOp::Eq, Reg::R0, 0, same);
-            }
-            if a_size != b_size {
-                // All compared bytes matched without a NUL: the longer
-                // buffer must end here for the strings to be equal.
-                let longer_off = if a_size > b_size { a_off } else { b_off };
-                cx.asm
-                    .load(Size::B, Reg::R0, Reg::R10, longer_off + n as i16);
-                cx.asm.jump(JmpOp::Ne, Reg::R0, 0, differ);
-            }
-            cx.asm.bind(same);
+        match cx.eval(expr)? {
+            Operand::Buf { off, size } => Ok(Side::Buffer { off, size }),
+            _ => Err(cx.internal("string without a buffer")),
         }
     }
-    cx.asm.mov(Reg::R0, equal_value);
-    cx.store_to(result, Reg::R0);
-    cx.asm.goto(end);
-    cx.asm.bind(differ);
-    cx.asm.mov(Reg::R0, 1 - equal_value);
-    cx.store_to(result, Reg::R0);
+
+    /// Bytes that may be non-zero: a buffer ends with its NUL at the latest.
+    fn len(&self) -> u32 {
+        match self {
+            Side::Literal(b) => b.len() as u32 + 1,
+            Side::Buffer { size, .. } => *size,
+        }
+    }
+
+    /// Byte `i`: an immediate, or loaded into `reg`. Past the end it is 0.
+    fn byte(&self, cx: &mut FnCx, i: u32, reg: Reg) -> ByteAt {
+        match self {
+            Side::Literal(b) => ByteAt::Imm(i32::from(b.get(i as usize).copied().unwrap_or(0))),
+            Side::Buffer { size, .. } if i >= *size => ByteAt::Imm(0),
+            Side::Buffer { off, .. } => {
+                cx.asm.load(Size::B, reg, Reg::R10, off + i as i16);
+                ByteAt::Reg(reg)
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum ByteAt {
+    Imm(i32),
+    Reg(Reg),
+}
+
+/// Whether two strings are equal in their first `limit` bytes (all of
+/// them when `None`): `equal_value` when they are, `1 - equal_value` when
+/// not. Comparing stops at the first NUL both share.
+///
+/// Outcomes no path reaches are not emitted: the verifier rejects
+/// unreachable instructions.
+pub fn equal_within(
+    cx: &mut FnCx,
+    lhs: &Expr,
+    rhs: &Expr,
+    limit: Option<u32>,
+    equal_value: i32,
+) -> Result<Operand, LowerError> {
+    let a = Side::eval(cx, lhs)?;
+    let b = Side::eval(cx, rhs)?;
+    let result = cx.temp()?;
+    let (differ, same, end) = (cx.asm.label(), cx.asm.label(), cx.asm.label());
+    let (mut live, mut same_used, mut differ_used) = (true, false, false);
+    let n = a.len().max(b.len()).min(limit.unwrap_or(u32::MAX));
+    for i in 0..n {
+        let x = a.byte(cx, i, Reg::R0);
+        let y = b.byte(cx, i, Reg::R1);
+        match (x, y) {
+            (ByteAt::Imm(x), ByteAt::Imm(y)) if x != y => {
+                cx.asm.goto(differ);
+                (differ_used, live) = (true, false);
+                break;
+            }
+            (ByteAt::Imm(0), ByteAt::Imm(_)) => break,
+            (ByteAt::Imm(_), ByteAt::Imm(_)) => {}
+            (ByteAt::Reg(r), ByteAt::Imm(v)) | (ByteAt::Imm(v), ByteAt::Reg(r)) => {
+                cx.asm.jump(JmpOp::Ne, r, v, differ);
+                differ_used = true;
+                if v == 0 {
+                    break;
+                }
+            }
+            (ByteAt::Reg(x), ByteAt::Reg(y)) => {
+                cx.asm.jump(JmpOp::Ne, x, y, differ);
+                cx.asm.jump(JmpOp::Eq, x, 0, same);
+                (differ_used, same_used) = (true, true);
+            }
+        }
+    }
+    if live || same_used {
+        cx.asm.bind(same);
+        cx.asm.mov(Reg::R0, equal_value);
+        cx.store_to(result, Reg::R0);
+        if differ_used {
+            cx.asm.goto(end);
+        }
+    }
+    if differ_used {
+        cx.asm.bind(differ);
+        cx.asm.mov(Reg::R0, 1 - equal_value);
+        cx.store_to(result, Reg::R0);
+    }
+    cx.asm.bind(end);
+    Ok(result)
+}
+
+/// `strcontains(haystack, needle)`: 1 when `needle` occurs in `haystack`
+/// (an empty needle always does), else 0. Unrolled over every start
+/// position and needle byte, so the verifier sees straight-line code.
+pub fn contains(cx: &mut FnCx, haystack: &Expr, needle: &Expr) -> Result<Operand, LowerError> {
+    let h = Side::eval(cx, haystack)?;
+    let n = Side::eval(cx, needle)?;
+    let result = cx.temp()?;
+    let (found, missing, end) = (cx.asm.label(), cx.asm.label(), cx.asm.label());
+    let (mut live, mut found_used, mut missing_used) = (true, false, false);
+    let (h_len, n_len) = (h.len(), n.len());
+    for start in 0..h_len {
+        let next = cx.asm.label();
+        let mut next_used = false;
+        for j in 0..n_len {
+            let nb = n.byte(cx, j, Reg::R1);
+            match nb {
+                ByteAt::Imm(0) => {
+                    cx.asm.goto(found);
+                    (found_used, live) = (true, false);
+                    break;
+                }
+                ByteAt::Reg(r) => {
+                    cx.asm.jump(JmpOp::Eq, r, 0, found);
+                    found_used = true;
+                }
+                ByteAt::Imm(_) => {}
+            }
+            // Past the haystack's buffer: no room left for the needle.
+            if start + j >= h_len {
+                cx.asm.goto(missing);
+                (missing_used, live) = (true, false);
+                break;
+            }
+            match (h.byte(cx, start + j, Reg::R0), nb) {
+                (ByteAt::Reg(x), ByteAt::Reg(y)) => {
+                    cx.asm.jump(JmpOp::Ne, x, y, next);
+                    next_used = true;
+                }
+                (ByteAt::Reg(x), ByteAt::Imm(v)) | (ByteAt::Imm(v), ByteAt::Reg(x)) => {
+                    cx.asm.jump(JmpOp::Ne, x, v, next);
+                    next_used = true;
+                }
+                (ByteAt::Imm(x), ByteAt::Imm(y)) if x != y => {
+                    cx.asm.goto(next);
+                    (next_used, live) = (true, false);
+                    break;
+                }
+                (ByteAt::Imm(_), ByteAt::Imm(_)) => {}
+            }
+        }
+        if live {
+            // Every byte of a needle that fills its buffer matched.
+            cx.asm.goto(found);
+            (found_used, live) = (true, false);
+        }
+        if !next_used {
+            break;
+        }
+        cx.asm.bind(next);
+        // The haystack ends here: no later start can match.
+        match h.byte(cx, start, Reg::R0) {
+            ByteAt::Reg(r) => {
+                cx.asm.jump(JmpOp::Eq, r, 0, missing);
+                (missing_used, live) = (true, true);
+            }
+            ByteAt::Imm(0) => {
+                cx.asm.goto(missing);
+                missing_used = true;
+                break;
+            }
+            ByteAt::Imm(_) => live = true,
+        }
+    }
+    if live || missing_used {
+        cx.asm.bind(missing);
+        cx.asm.mov(Reg::R0, 0);
+        cx.store_to(result, Reg::R0);
+        if found_used {
+            cx.asm.goto(end);
+        }
+    }
+    if found_used {
+        cx.asm.bind(found);
+        cx.asm.mov(Reg::R0, 1);
+        cx.store_to(result, Reg::R0);
+    }
     cx.asm.bind(end);
     Ok(result)
 }

@@ -9,6 +9,8 @@ use crate::types::Type;
 
 /// What a builtin may know about the probe it is used in.
 pub struct ProbeScope<'a> {
+    /// Command-line and environment settings (string size, --unsafe, -c).
+    pub config: &'a crate::config::Config,
     pub kinds: &'a [ProbeKind],
     /// Full names of the attach points (`tracepoint:sched:sched_switch`).
     pub names: &'a [String],

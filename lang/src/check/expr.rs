@@ -60,6 +60,7 @@ pub(super) fn check_program(
             env,
             attaches,
             scope: ProbeScope {
+                config: env.config,
                 kinds: &kinds,
                 names: &names,
                 attaches,
@@ -326,6 +327,8 @@ pub(super) fn unify(a: Type, b: Type) -> Option<Type> {
                 .collect();
             elements.map(|e| Type::tuple(&e))
         }
+        (Type::Buf(x), Type::Buf(y)) => Some(Type::Buf(x.max(y))),
+        (Type::Timestamp(x), Type::Timestamp(y)) => Some(Type::Timestamp(x.max(y))),
         _ if a == b => Some(a),
         _ => None,
     }
@@ -362,7 +365,12 @@ fn key_part(t: Type) -> Type {
             bits: 64,
             ..int_of(t)
         }),
-        Type::Str(_) | Type::Stack(_) | Type::Sym { .. } => t,
+        Type::Str(_)
+        | Type::Stack(_)
+        | Type::Sym { .. }
+        | Type::Buf(_)
+        | Type::Timestamp(_)
+        | Type::Username => t,
         // Reported where they are found.
         Type::Ptr { .. } | Type::Void | Type::Agg(_) | Type::Tuple(_) => Type::U64,
     }

@@ -29,6 +29,7 @@ pub struct CheckEnv<'a> {
     pub params: &'a [String],
     /// `-p PID`: user-space targets are looked up in this process first.
     pub pid: Option<u32>,
+    pub config: &'a crate::config::Config,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -82,6 +82,7 @@ fn run(p: &Program) -> Result<Checked, Diagnostics> {
             builtins: &NoBuiltins,
             params: &[],
             pid: None,
+            config: &crate::config::Config::default(),
         },
     )
 }

@@ -53,6 +53,10 @@ impl<W: Write> Backend for JsonBackend<W> {
         self.record("printf", text)
     }
 
+    fn message(&mut self, kind: &str, text: &str, _newline: bool) -> io::Result<()> {
+        self.record(kind, text)
+    }
+
     fn value(&mut self, value: &Value) -> io::Result<()> {
         self.record("value", JsonValue(value))
     }

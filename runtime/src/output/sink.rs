@@ -27,6 +27,9 @@ pub trait Backend {
     fn printf(&mut self, text: &str) -> io::Result<()>;
     /// `print(value)`.
     fn value(&mut self, value: &Value) -> io::Result<()>;
+    /// Text a builtin prints (`time()`, `join()`), of a kind JSON names;
+    /// text output ends it with a newline when `newline` says so.
+    fn message(&mut self, kind: &str, text: &str, newline: bool) -> io::Result<()>;
     /// `print(@m)`, or a map left at exit.
     fn map(&mut self, map: &MapView) -> io::Result<()>;
     /// The same, for a map without entries.
@@ -86,6 +89,18 @@ impl<'w> Output<'w> {
 
     pub fn printf(&mut self, text: &str) {
         let result = self.backend.printf(text);
+        self.keep_first_error(result);
+    }
+
+    /// `time()`'s text, as formatted.
+    pub fn time(&mut self, text: &str) {
+        let result = self.backend.message("time", text, false);
+        self.keep_first_error(result);
+    }
+
+    /// `join()`'s text: a line of its own.
+    pub fn join(&mut self, text: &str) {
+        let result = self.backend.message("join", text, true);
         self.keep_first_error(result);
     }
 

@@ -26,6 +26,14 @@ impl<W: Write> Backend for TextBackend<W> {
         self.out.write_all(text.as_bytes())
     }
 
+    fn message(&mut self, _kind: &str, text: &str, newline: bool) -> io::Result<()> {
+        self.out.write_all(text.as_bytes())?;
+        if newline {
+            self.out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
     fn value(&mut self, value: &Value) -> io::Result<()> {
         writeln!(self.out, "{}", render_value(value))
     }
