@@ -1,6 +1,7 @@
 //! The `rtrace` command: read a program, compile it to eBPF, run it.
 
 mod cli;
+mod kprobe_links;
 mod list;
 
 use anyhow::Context;
@@ -103,12 +104,14 @@ fn compile(source: &Source, cli: &Cli) -> Result<Compiled, ExitCode> {
         eprintln!("-- probes\n{:#?}", checked.probes);
         eprintln!("-- expression types\n{:?}", checked.types);
     }
+    let kprobe_links = kprobe_links::plan(&checked);
     let options = LowerOptions {
         params: &source.params,
         start_ns: monotonic_ns(),
         pid: cli.pid,
+        kprobe_multi: kprobe_links.use_multi(),
     };
-    lower(&program, &checked, &Stdlib, &options).map_err(|e| {
+    let compiled = lower(&program, &checked, &Stdlib, &options).map_err(|e| {
         let diagnostic = match &e {
             LowerError::Stack { span, .. } => Diagnostic::error(*span, e.to_string())
                 .with_label("stack limit reached here")
@@ -117,7 +120,11 @@ fn compile(source: &Source, cli: &Cli) -> Result<Compiled, ExitCode> {
         };
         print_diagnostics(&[diagnostic], source);
         ExitCode::FAILURE
-    })
+    })?;
+    if cli.verbose {
+        kprobe_links.explain(&program, &compiled);
+    }
+    Ok(compiled)
 }
 
 /// `-v`: kernel function probes that use the other mechanism than their

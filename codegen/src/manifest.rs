@@ -17,6 +17,8 @@ pub struct Manifest {
     /// Object-level names of the internal maps.
     pub ringbuf_map: String,
     pub counters_map: String,
+    /// Present when a kprobe_multi program reads `func` or `probe`.
+    pub kprobe_names: Option<KprobeNames>,
 }
 
 /// Slots of the per-CPU counters map: problems the kernel side saw and the
@@ -91,4 +93,36 @@ pub struct ProgramSpec {
     pub attach: Vec<Attach>,
     /// Index of the source probe.
     pub probe: usize,
+    /// `Some`: a kprobe program for one kprobe_multi link, with each
+    /// attach point's cookie (its entry in `Manifest::kprobe_names`).
+    pub kprobe_multi: Option<Vec<u64>>,
+}
+
+/// The names `func` and `probe` read in kprobe_multi programs: an array
+/// map the runtime fills before attaching, one entry per cookie.
+#[derive(Clone, Debug)]
+pub struct KprobeNames {
+    /// The map's object name.
+    pub map: String,
+    pub value_size: u32,
+    /// Where the function name starts in an entry; the probe name is first.
+    pub func_offset: u32,
+    /// `(probe, function)` by cookie.
+    pub entries: Vec<(String, String)>,
+}
+
+impl KprobeNames {
+    /// The map value of one entry: both names, NUL-padded.
+    pub fn value(&self, cookie: usize) -> Vec<u8> {
+        let mut value = vec![0u8; self.value_size as usize];
+        if let Some((probe, func)) = self.entries.get(cookie) {
+            let at = self.func_offset as usize;
+            let probe = &probe.as_bytes()[..probe.len().min(at.saturating_sub(1))];
+            value[..probe.len()].copy_from_slice(probe);
+            let room = value.len() - at - 1;
+            let func = &func.as_bytes()[..func.len().min(room)];
+            value[at..at + func.len()].copy_from_slice(func);
+        }
+        value
+    }
 }
