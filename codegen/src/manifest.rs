@@ -126,3 +126,30 @@ impl KprobeNames {
         value
     }
 }
+
+#[cfg(test)]
+mod kprobe_names_tests {
+    use super::KprobeNames;
+
+    #[test]
+    fn entries_hold_both_names_nul_padded() {
+        let names = KprobeNames {
+            map: "rt_kprobe_names".into(),
+            value_size: 32,
+            func_offset: 19,
+            entries: vec![
+                ("kretprobe:vfs_read".into(), "vfs_read".into()),
+                ("kprobe:a".into(), "a".into()),
+            ],
+        };
+        let first = names.value(0);
+        assert_eq!(&first[..19], b"kretprobe:vfs_read\0");
+        assert_eq!(&first[19..28], b"vfs_read\0");
+        assert!(first[28..].iter().all(|&b| b == 0));
+        let second = names.value(1);
+        assert_eq!(&second[..9], b"kprobe:a\0");
+        assert_eq!(&second[19..21], b"a\0");
+        // A cookie without an entry reads as empty names.
+        assert!(names.value(2).iter().all(|&b| b == 0));
+    }
+}
