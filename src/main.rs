@@ -2,6 +2,7 @@
 
 mod cli;
 mod generate;
+mod kprobe_links;
 mod list;
 
 use anyhow::Context;
@@ -113,13 +114,15 @@ fn compile(
         eprintln!("-- probes\n{:#?}", checked.probes);
         eprintln!("-- expression types\n{:?}", checked.types);
     }
+    let kprobe_links = kprobe_links::plan(&checked);
     let options = LowerOptions {
         params: &source.params,
         start_ns: monotonic_ns(),
         pid: cli.pid,
         cpid,
+        kprobe_multi: kprobe_links.use_multi(),
     };
-    lower(&program, &checked, &Stdlib, &options).map_err(|e| {
+    let compiled = lower(&program, &checked, &Stdlib, &options).map_err(|e| {
         let diagnostic = match &e {
             LowerError::Stack { span, .. } => Diagnostic::error(*span, e.to_string())
                 .with_label("stack limit reached here")
@@ -128,7 +131,11 @@ fn compile(
         };
         print_diagnostics(&[diagnostic], source);
         ExitCode::FAILURE
-    })
+    })?;
+    if cli.verbose {
+        kprobe_links.explain(&program, &compiled);
+    }
+    Ok(compiled)
 }
 
 /// `-v`: kernel function probes that use the other mechanism than their

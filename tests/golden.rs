@@ -12,14 +12,17 @@ use std::path::{Path, PathBuf};
 
 use rtrace_codegen::lower::{lower, LowerOptions};
 use rtrace_lang::check::{check, CheckEnv};
-use rtrace_lang::kernel::KernelInfo;
+use rtrace_lang::kernel::{KernelInfo, TraceableFunction};
 use rtrace_lang::tracepoint::TracepointFormat;
 use rtrace_stdlib::Stdlib;
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
 
-/// Tracepoints from the saved format files.
+/// Tracepoints from the saved format files, and a kernel with kprobes on
+/// a few functions.
 struct SavedFormats(PathBuf);
+
+const KERNEL_FUNCTIONS: &[&str] = &["vfs_read", "vfs_readv", "vfs_write"];
 
 impl KernelInfo for SavedFormats {
     fn tracepoints(&self) -> Result<Vec<(String, String)>, String> {
@@ -48,10 +51,28 @@ impl KernelInfo for SavedFormats {
             Err(_) => Ok(None),
         }
     }
+
+    fn traceable_functions(&self) -> Result<&[TraceableFunction], String> {
+        static LIST: std::sync::OnceLock<Vec<TraceableFunction>> = std::sync::OnceLock::new();
+        Ok(LIST.get_or_init(|| {
+            KERNEL_FUNCTIONS
+                .iter()
+                .map(|name| TraceableFunction {
+                    name: name.to_string(),
+                    module: None,
+                })
+                .collect()
+        }))
+    }
+
+    fn kprobes_missing(&self) -> Option<String> {
+        None
+    }
 }
 
-/// The `-v` listing of a program, with the parameters `ARGS` lines give
-/// and the `-p` a `PID` line gives.
+/// The `-v` listing of a program, with the parameters `ARGS` lines give,
+/// the `-p` a `PID` line gives, and wildcard kprobes compiled for
+/// kprobe_multi links after a `KPROBE_MULTI` line.
 fn listing(source: &str) -> String {
     let params: Vec<String> = source
         .lines()
@@ -77,6 +98,7 @@ fn listing(source: &str) -> String {
         start_ns: 0,
         pid,
         cpid: None,
+        kprobe_multi: source.lines().any(|l| l == "// KPROBE_MULTI"),
     };
     let compiled = lower(&program, &checked, &Stdlib, &options).expect("lower");
     let names: Vec<&str> = compiled.map_names.iter().map(String::as_str).collect();

@@ -17,6 +17,8 @@ pub struct Manifest {
     /// Object-level names of the internal maps.
     pub ringbuf_map: String,
     pub counters_map: String,
+    /// Present when a kprobe_multi program reads `func` or `probe`.
+    pub kprobe_names: Option<KprobeNames>,
     /// The stack trace maps of kstack and ustack, one per frame limit.
     pub stack_maps: Vec<StackMapSpec>,
 }
@@ -129,4 +131,63 @@ pub struct ProgramSpec {
     pub attach: Vec<Attach>,
     /// Index of the source probe.
     pub probe: usize,
+    /// `Some`: a kprobe program for one kprobe_multi link, with each
+    /// attach point's cookie (its entry in `Manifest::kprobe_names`).
+    pub kprobe_multi: Option<Vec<u64>>,
+}
+
+/// The names `func` and `probe` read in kprobe_multi programs: an array
+/// map the runtime fills before attaching, one entry per cookie.
+#[derive(Clone, Debug)]
+pub struct KprobeNames {
+    /// The map's object name.
+    pub map: String,
+    pub value_size: u32,
+    /// Where the function name starts in an entry; the probe name is first.
+    pub func_offset: u32,
+    /// `(probe, function)` by cookie.
+    pub entries: Vec<(String, String)>,
+}
+
+impl KprobeNames {
+    /// The map value of one entry: both names, NUL-padded.
+    pub fn value(&self, cookie: usize) -> Vec<u8> {
+        let mut value = vec![0u8; self.value_size as usize];
+        if let Some((probe, func)) = self.entries.get(cookie) {
+            let at = self.func_offset as usize;
+            let probe = &probe.as_bytes()[..probe.len().min(at.saturating_sub(1))];
+            value[..probe.len()].copy_from_slice(probe);
+            let room = value.len() - at - 1;
+            let func = &func.as_bytes()[..func.len().min(room)];
+            value[at..at + func.len()].copy_from_slice(func);
+        }
+        value
+    }
+}
+
+#[cfg(test)]
+mod kprobe_names_tests {
+    use super::KprobeNames;
+
+    #[test]
+    fn entries_hold_both_names_nul_padded() {
+        let names = KprobeNames {
+            map: "rt_kprobe_names".into(),
+            value_size: 32,
+            func_offset: 19,
+            entries: vec![
+                ("kretprobe:vfs_read".into(), "vfs_read".into()),
+                ("kprobe:a".into(), "a".into()),
+            ],
+        };
+        let first = names.value(0);
+        assert_eq!(&first[..19], b"kretprobe:vfs_read\0");
+        assert_eq!(&first[19..28], b"vfs_read\0");
+        assert!(first[28..].iter().all(|&b| b == 0));
+        let second = names.value(1);
+        assert_eq!(&second[..9], b"kprobe:a\0");
+        assert_eq!(&second[19..21], b"a\0");
+        // A cookie without an entry reads as empty names.
+        assert!(names.value(2).iter().all(|&b| b == 0));
+    }
 }

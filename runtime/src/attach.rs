@@ -2,6 +2,7 @@
 //! detaching them all (in parallel: each detach waits for the kernel).
 
 pub mod kernel_function;
+mod kprobe_multi;
 mod perf_counter;
 pub mod uprobe;
 mod uprobe_multi;
@@ -18,6 +19,8 @@ use uprobe::{Uprobe, UprobeLink};
 #[derive(Default)]
 pub struct Links {
     uprobes: Vec<UprobeLink>,
+    /// kprobe_multi links, one per program.
+    kprobes: Vec<std::os::fd::OwnedFd>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +55,17 @@ pub fn attach_all(
         let Some(program) = ebpf.program_mut(&spec.symbol) else {
             continue;
         };
+        if let (Some(_), Program::KProbe(p)) = (&spec.kprobe_multi, &mut *program) {
+            let ret = matches!(p.kind(), aya::programs::ProbeKind::Return);
+            let fd = p.fd().map_err(|e| AttachError {
+                probe: spec.symbol.clone(),
+                cause: error_chain(&e),
+            })?;
+            links
+                .kprobes
+                .push(kprobe_multi::attach(fd.as_fd(), spec, ret)?);
+            continue;
+        }
         if let (true, Program::UProbe(p)) = (uprobe_multi, &mut *program) {
             let fd = p.fd().map_err(|e| AttachError {
                 probe: spec.symbol.clone(),
@@ -179,11 +193,15 @@ pub fn detach_all(ebpf: &mut Ebpf, manifest: &Manifest, links: Links) {
         .map(|spec| spec.symbol.as_str())
         .collect();
     let mut uprobes = links.uprobes;
+    let kprobes = links.kprobes;
     let per_thread = uprobes.len().div_ceil(UPROBE_THREADS).max(1);
     std::thread::scope(|scope| {
         while !uprobes.is_empty() {
             let chunk: Vec<UprobeLink> = uprobes.drain(..per_thread.min(uprobes.len())).collect();
             scope.spawn(move || drop(chunk));
+        }
+        for link in kprobes {
+            scope.spawn(move || drop(link));
         }
         for (name, program) in ebpf.programs_mut() {
             if !attached.contains(name) {

@@ -1,18 +1,21 @@
 //! What the kernel offers for kernel function probes: the traceable
-//! functions, the kprobe blacklist, whether kprobes exist, kernel BTF and
-//! whether fentry programs load. Each is read on first use only.
+//! functions, the kprobe blacklist, whether kprobes and kprobe_multi links
+//! exist, kernel BTF and whether fentry programs load. Each is read on
+//! first use only.
 
 use rtrace_lang::btf::Btf;
 use rtrace_lang::kernel::TraceableFunction;
 use std::collections::HashSet;
+use std::os::fd::AsFd;
 use std::path::Path;
 
 const KPROBE_PMU_TYPE: &str = "/sys/bus/event_source/devices/kprobe/type";
 const KPROBE_BLACKLIST: &str = "/sys/kernel/debug/kprobes/blacklist";
 const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
-/// `RTRACE_PRETEND_MISSING=kprobes`, `=fentry` or both, comma-separated:
-/// act as on a kernel without them. The fallbacks between kprobes and
-/// fentry are tested this way on kernels that have both.
+/// `RTRACE_PRETEND_MISSING=kprobes`, `=fentry`, `=kprobe_multi` or
+/// several, comma-separated: act as on a kernel without them. The
+/// fallbacks between kprobes and fentry, and from kprobe_multi links to
+/// single kprobes, are tested this way on kernels that have both.
 const PRETEND_MISSING: &str = "RTRACE_PRETEND_MISSING";
 
 fn pretend_missing(feature: &str) -> Option<String> {
@@ -73,6 +76,33 @@ pub fn kprobes_missing() -> Option<String> {
         None
     } else {
         Some("CONFIG_KPROBES is not set".into())
+    }
+}
+
+/// `None` when kprobe programs attach through kprobe_multi links (Linux
+/// 5.18+ with CONFIG_FPROBE), otherwise why not. The probe asks for a link
+/// to a function that does not exist: a kernel that knows these links
+/// looks the name up and fails with ESRCH, without attaching anything.
+pub fn kprobe_multi_missing() -> Option<String> {
+    if let Some(pretend) = pretend_missing("kprobe_multi") {
+        return Some(pretend);
+    }
+    let program = match crate::sys::load_empty_kprobe_multi() {
+        Ok(fd) => fd,
+        Err(e) => return Some(format!("loading a kprobe_multi program fails: {e}")),
+    };
+    let nowhere = std::ffi::CString::new("rtrace_feature_probe_no_such_function")
+        .expect("no NUL in the name");
+    match crate::sys::kprobe_multi_link(program.as_fd(), &[nowhere], &[], false) {
+        Ok(_) => None,
+        Err(e) => match e.raw_os_error() {
+            Some(libc::ESRCH | libc::ENOENT) => None,
+            Some(libc::EOPNOTSUPP) => Some("CONFIG_FPROBE is not set".into()),
+            Some(libc::EINVAL) => Some(format!(
+                "BPF_LINK_CREATE refuses them: Linux 5.18 added them ({e})"
+            )),
+            _ => Some(format!("BPF_LINK_CREATE (kprobe_multi): {e}")),
+        },
     }
 }
 

@@ -11,7 +11,7 @@ use aya::maps::{Map, MapData, RingBuf};
 use aya::programs::Program;
 use aya::{Ebpf, EbpfLoader};
 use rtrace_codegen::lower::Compiled;
-use rtrace_codegen::manifest::counter;
+use rtrace_codegen::manifest::{counter, KprobeNames};
 use rtrace_lang::probes::Attach;
 use std::collections::HashMap;
 use std::io::Write;
@@ -85,6 +85,7 @@ impl<'c> Session<'c> {
                 Program::PerfEvent(p) => p.load(),
                 Program::UProbe(p) if uprobe_multi => p.load_for_multi_link(),
                 Program::UProbe(p) => p.load(),
+                Program::KProbe(p) if spec.kprobe_multi.is_some() => p.load_for_multi_link(),
                 other => match attach::kernel_function::load(other, &spec.attach) {
                     Some(loaded) => loaded,
                     None => {
@@ -115,6 +116,9 @@ impl<'c> Session<'c> {
             if let Some(data) = ebpf.take_map(&name).and_then(map_data) {
                 map_fds.insert(name, data);
             }
+        }
+        if let Some(names) = &compiled.manifest.kprobe_names {
+            fill_kprobe_names(names, &map_fds)?;
         }
         let cpus =
             aya::util::nr_cpus().map_err(|(what, e)| RunError::Internal(format!("{what}: {e}")))?;
@@ -330,6 +334,26 @@ impl<'c> Session<'c> {
     pub fn cpus(&self) -> usize {
         self.cpus
     }
+}
+
+/// Writes the names `func` and `probe` read in kprobe_multi programs, one
+/// entry per cookie.
+fn fill_kprobe_names(
+    names: &KprobeNames,
+    map_fds: &HashMap<String, MapData>,
+) -> Result<(), RunError> {
+    let map = map_fds
+        .get(&names.map)
+        .ok_or_else(|| RunError::Internal(format!("map {} missing", names.map)))?;
+    for cookie in 0..names.entries.len() {
+        crate::sys::update(
+            map.fd().as_fd(),
+            &(cookie as u32).to_le_bytes(),
+            &names.value(cookie),
+        )
+        .map_err(|e| RunError::Internal(format!("filling {}: {e}", names.map)))?;
+    }
+    Ok(())
 }
 
 fn drain(

@@ -1,6 +1,8 @@
-//! The few bpf(2) commands aya 0.14 does not offer for byte-level map
-//! access and BEGIN/END test runs. Every call goes through `bpf()`.
+//! The few bpf(2) commands aya 0.14 does not offer: byte-level map
+//! access, BEGIN/END test runs, feature probes and kprobe_multi links.
+//! Every call goes through `bpf()`.
 
+use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
@@ -10,8 +12,12 @@ const BPF_MAP_DELETE_ELEM: u32 = 3;
 const BPF_MAP_GET_NEXT_KEY: u32 = 4;
 const BPF_PROG_LOAD: u32 = 5;
 const BPF_PROG_TEST_RUN: u32 = 10;
+const BPF_LINK_CREATE: u32 = 28;
+const BPF_PROG_TYPE_KPROBE: u32 = 2;
 const BPF_PROG_TYPE_TRACING: u32 = 26;
 const BPF_TRACE_FENTRY: u32 = 24;
+const BPF_TRACE_KPROBE_MULTI: u32 = 42;
+const BPF_F_KPROBE_MULTI_RETURN: u32 = 1;
 
 #[repr(C)]
 #[derive(Default)]
@@ -155,23 +161,78 @@ struct ProgLoadAttr {
 /// Loads `r0 = 0; exit` as an fentry program for the kernel function with
 /// BTF id `btf_id`, and unloads it: whether this kernel runs fentry.
 pub fn load_empty_fentry(btf_id: u32) -> io::Result<()> {
+    load_empty(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, btf_id).map(drop)
+}
+
+/// Loads `r0 = 0; exit` as a kprobe program for kprobe_multi links.
+pub fn load_empty_kprobe_multi() -> io::Result<OwnedFd> {
+    load_empty(BPF_PROG_TYPE_KPROBE, BPF_TRACE_KPROBE_MULTI, 0)
+}
+
+fn load_empty(prog_type: u32, expected_attach_type: u32, btf_id: u32) -> io::Result<OwnedFd> {
     // mov r0, 0; exit
     let insns: [u64; 2] = [0x0000_0000_0000_00b7, 0x0000_0000_0000_0095];
     let license = b"GPL\0";
     let mut attr = ProgLoadAttr {
-        prog_type: BPF_PROG_TYPE_TRACING,
+        prog_type,
         insn_cnt: insns.len() as u32,
         insns: insns.as_ptr() as u64,
         license: license.as_ptr() as u64,
-        expected_attach_type: BPF_TRACE_FENTRY,
+        expected_attach_type,
         attach_btf_id: btf_id,
         ..Default::default()
     };
     let fd = bpf(BPF_PROG_LOAD, &mut attr)?;
     // SAFETY: the kernel just returned this descriptor, and nothing else
     // owns it.
-    drop(unsafe { OwnedFd::from_raw_fd(fd as i32) });
-    Ok(())
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// The `bpf_attr` prefix of BPF_LINK_CREATE for kprobe_multi links.
+#[repr(C)]
+#[derive(Default)]
+struct KprobeMultiAttr {
+    prog_fd: u32,
+    target_fd: u32,
+    attach_type: u32,
+    flags: u32,
+    multi_flags: u32,
+    cnt: u32,
+    syms: u64,
+    addrs: u64,
+    cookies: u64,
+}
+
+/// Attaches a program loaded for kprobe_multi links to the kernel
+/// functions `functions` (the kernel looks their names up), the attach
+/// point of `functions[i]` with cookie `cookies[i]` (or none when
+/// `cookies` is empty); at their returns when `ret`. Closing the link
+/// detaches them all.
+pub fn kprobe_multi_link(
+    prog: BorrowedFd,
+    functions: &[CString],
+    cookies: &[u64],
+    ret: bool,
+) -> io::Result<OwnedFd> {
+    debug_assert!(cookies.is_empty() || cookies.len() == functions.len());
+    let syms: Vec<u64> = functions.iter().map(|f| f.as_ptr() as u64).collect();
+    let mut attr = KprobeMultiAttr {
+        prog_fd: prog.as_raw_fd() as u32,
+        attach_type: BPF_TRACE_KPROBE_MULTI,
+        multi_flags: if ret { BPF_F_KPROBE_MULTI_RETURN } else { 0 },
+        cnt: syms.len() as u32,
+        syms: syms.as_ptr() as u64,
+        cookies: if cookies.is_empty() {
+            0
+        } else {
+            cookies.as_ptr() as u64
+        },
+        ..Default::default()
+    };
+    let fd = bpf(BPF_LINK_CREATE, &mut attr)?;
+    // SAFETY: the kernel just returned this descriptor, and nothing else
+    // owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
 /// A descriptor that becomes readable when process `pid` exits (Linux 5.3+).

@@ -4,7 +4,7 @@
 use crate::builtin::{result_of_r0, Builtin, Form};
 use rtrace_codegen::asm::{AluOp, Helper, Reg};
 use rtrace_codegen::lower::cx::{FnCx, Operand};
-use rtrace_codegen::lower::{strings, LowerError};
+use rtrace_codegen::lower::{kprobe_multi, strings, LowerError};
 use rtrace_lang::ast::{Expr, Span};
 use rtrace_lang::check::builtins::ProbeScope;
 use rtrace_lang::diagnostic::Diagnostic;
@@ -191,6 +191,9 @@ impl Builtin for ProbeName {
         off: i16,
         size: u32,
     ) -> Result<(), LowerError> {
+        if cx.kprobe_multi {
+            return kprobe_multi::emit_name(cx, kprobe_multi::Name::Probe, off, size);
+        }
         let name = cx.attach.attach.name();
         strings::store_literal(cx, name.as_bytes(), off, size)
     }

@@ -8,7 +8,7 @@
 use crate::builtin::{Builtin, Form};
 use rtrace_codegen::asm::Size;
 use rtrace_codegen::lower::cx::{FnCx, Operand, CTX};
-use rtrace_codegen::lower::{expr, probe_args, strings, LowerError};
+use rtrace_codegen::lower::{expr, kprobe_multi, probe_args, strings, LowerError};
 use rtrace_lang::ast::{Expr, Span};
 use rtrace_lang::check::builtins::ProbeScope;
 use rtrace_lang::check::CheckedAttach;
@@ -273,6 +273,10 @@ impl Builtin for Func {
         off: i16,
         size: u32,
     ) -> Result<(), LowerError> {
+        // One program serves every function of a kprobe_multi link.
+        if cx.kprobe_multi {
+            return kprobe_multi::emit_name(cx, kprobe_multi::Name::Func, off, size);
+        }
         let name = cx
             .attach
             .attach

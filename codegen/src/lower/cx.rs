@@ -61,6 +61,9 @@ pub struct FnCx<'a> {
     left_probe: bool,
     /// The enclosing `while` loops, innermost last.
     pub loops: Vec<Loop>,
+    /// The program attaches through a kprobe_multi link: `func` and `probe`
+    /// come from its name table (see `kprobe_multi`).
+    pub kprobe_multi: bool,
 }
 
 /// Where `continue` and `break` jump in one `while` loop.
@@ -100,6 +103,7 @@ impl<'a> FnCx<'a> {
             return_label,
             left_probe: false,
             loops: Vec::new(),
+            kprobe_multi: false,
         }
     }
 

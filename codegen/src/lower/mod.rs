@@ -5,6 +5,7 @@ pub mod builtins;
 pub mod cx;
 pub mod events;
 pub mod expr;
+pub mod kprobe_multi;
 pub mod maps;
 pub mod probe_args;
 mod stmt;
@@ -58,6 +59,9 @@ pub struct LowerOptions<'a> {
     pub pid: Option<u32>,
     /// `-c CMD`: the child's pid, which `cpid` reads.
     pub cpid: Option<u32>,
+    /// The kernel has kprobe_multi links: wildcard kprobes are compiled
+    /// for them (see `kprobe_multi`).
+    pub kprobe_multi: bool,
 }
 
 /// Program-wide tables that every program's lowering adds to.
@@ -73,6 +77,8 @@ pub struct ProgramTables {
     /// The processes already announced to the runtime (`Event::Process`),
     /// when the program takes user stacks or symbols.
     pub process_map: Option<MapId>,
+    /// The names `func` and `probe` read in kprobe_multi programs.
+    pub kprobe_names: Option<kprobe_multi::NameTable>,
 }
 
 /// The result of compilation: the object that is loaded and how to use it.
@@ -91,9 +97,16 @@ pub fn lower(
     options: &LowerOptions,
 ) -> Result<Compiled, LowerError> {
     let (mut tables, mut map_defs) = plan_maps(checked, builtins);
+    let multi_probes = match options.kprobe_multi {
+        true => kprobe_multi::multi_probes(checked),
+        false => vec![false; checked.probes.len()],
+    };
+    plan_kprobe_names(checked, &multi_probes, &mut tables, &mut map_defs);
+    let mut next_cookie = 0u64;
     let mut programs: Vec<(ProgramSpec, Code)> = Vec::new();
     for (index, (probe, checked_probe)) in program.probes.iter().zip(&checked.probes).enumerate() {
         for attach in &checked_probe.attaches {
+            let multi = multi_probes[index] && kprobe_multi::eligible(&attach.attach);
             let mut cx = FnCx::new(
                 checked,
                 attach,
@@ -103,18 +116,29 @@ pub fn lower(
                 options.start_ns,
             );
             cx.cpid = options.cpid;
+            cx.kprobe_multi = multi;
             emit_program(&mut cx, probe, &checked_probe.vars, options.pid)?;
             let code = cx.asm.finish()?;
             let section = section_for(attach);
+            // The cookie is the attach point's entry in the name table,
+            // numbered in the order `plan_kprobe_names` listed them.
+            let cookie = multi.then(|| {
+                next_cookie += 1;
+                next_cookie - 1
+            });
             // Same code for another attach point of this probe: attach the
             // program we have instead of loading a copy.
             if let Some((spec, _)) = programs.iter_mut().find(|(s, c)| {
                 s.probe == index
                     && s.section == section
+                    && s.kprobe_multi.is_some() == multi
                     && c.bytes == code.bytes
                     && c.map_relocs == code.map_relocs
             }) {
                 spec.attach.push(attach.attach.clone());
+                if let (Some(cookies), Some(cookie)) = (&mut spec.kprobe_multi, cookie) {
+                    cookies.push(cookie);
+                }
                 continue;
             }
             let symbol = format!(
@@ -127,6 +151,7 @@ pub fn lower(
                     section,
                     attach: vec![attach.attach.clone()],
                     probe: index,
+                    kprobe_multi: cookie.map(|c| vec![c]),
                 },
                 code,
             ));
@@ -163,6 +188,7 @@ pub fn lower(
                 object_name: map_defs[id.0 as usize].name.clone(),
             })
             .collect(),
+        kprobe_names: tables.kprobe_names.as_ref().and_then(|t| t.manifest()),
     };
     Ok(Compiled {
         object,
@@ -170,6 +196,49 @@ pub fn lower(
         code: programs.into_iter().map(|(_, c)| c).collect(),
         map_names: map_defs.into_iter().map(|d| d.name).collect(),
     })
+}
+
+/// The name table of the kprobe_multi programs: one entry per attach
+/// point they attach to, in lowering order.
+fn plan_kprobe_names(
+    checked: &Checked,
+    multi_probes: &[bool],
+    tables: &mut ProgramTables,
+    map_defs: &mut Vec<MapDef>,
+) {
+    let mut entries = Vec::new();
+    for (checked_probe, _) in checked.probes.iter().zip(multi_probes).filter(|(_, m)| **m) {
+        for attach in &checked_probe.attaches {
+            if let (true, Some(function)) = (
+                kprobe_multi::eligible(&attach.attach),
+                attach.attach.function(),
+            ) {
+                entries.push((attach.attach.name(), function.to_string()));
+            }
+        }
+    }
+    if entries.is_empty() {
+        return;
+    }
+    let longest = |f: fn(&(String, String)) -> usize| entries.iter().map(f).max().unwrap_or(0);
+    let mut table = kprobe_multi::NameTable {
+        map: MapId(map_defs.len() as u32),
+        object_name: "rt_kprobe_names".into(),
+        probe_size: longest(|e| e.0.len()) as u32 + 1,
+        func_size: longest(|e| e.1.len()) as u32 + 1,
+        entries,
+        used: false,
+    };
+    map_defs.push(MapDef {
+        name: table.object_name.clone(),
+        map_type: map_type::ARRAY,
+        key_size: 4,
+        value_size: table.value_size(),
+        max_entries: table.entries.len() as u32,
+        flags: 0,
+    });
+    table.map = MapId(map_defs.len() as u32 - 1);
+    tables.kprobe_names = Some(table);
 }
 
 fn section_for(attach: &CheckedAttach) -> String {
@@ -312,6 +381,7 @@ fn plan_maps(checked: &Checked, builtins: &dyn BuiltinEmit) -> (ProgramTables, V
         zero_map,
         stack_maps,
         process_map,
+        kprobe_names: None,
     };
     (tables, defs)
 }

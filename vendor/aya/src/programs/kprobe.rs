@@ -6,14 +6,16 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use aya_obj::generated::{bpf_link_type, bpf_prog_type::BPF_PROG_TYPE_KPROBE};
+use aya_obj::generated::{
+    bpf_attach_type::BPF_TRACE_KPROBE_MULTI, bpf_link_type, bpf_prog_type::BPF_PROG_TYPE_KPROBE,
+};
 use thiserror::Error;
 
 use crate::{
     VerifierLogLevel,
     programs::{
         ProgramData, ProgramError, ProgramType, define_link_wrapper, impl_try_from_fdlink,
-        impl_try_into_fdlink, load_program_without_attach_type,
+        impl_try_into_fdlink, load_program_with_attach_type, load_program_without_attach_type,
         perf_attach::{PerfLinkIdInner, PerfLinkInner},
         probe::{Probe, ProbeKind, attach},
     },
@@ -57,6 +59,14 @@ impl KProbe {
     pub fn load(&mut self) -> Result<(), ProgramError> {
         let Self { data, kind: _ } = self;
         load_program_without_attach_type(BPF_PROG_TYPE_KPROBE, data)
+    }
+
+    /// rtrace: loads the program for a `kprobe_multi` link
+    /// (`BPF_TRACE_KPROBE_MULTI`, Linux 5.18+), which attaches it to many
+    /// kernel functions with one link; the caller creates the link.
+    pub fn load_for_multi_link(&mut self) -> Result<(), ProgramError> {
+        let Self { data, kind: _ } = self;
+        load_program_with_attach_type(BPF_PROG_TYPE_KPROBE, BPF_TRACE_KPROBE_MULTI, data)
     }
 
     /// Returns [`ProbeKind::Entry`] if the program is a `kprobe`, or
