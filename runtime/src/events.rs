@@ -1,9 +1,8 @@
 //! Ring-buffer events, decoded with the manifest and printed.
 
-use crate::maps;
 use crate::output::{self, Output};
-use crate::session::Session;
-use rtrace_codegen::manifest::{counter, Event, Manifest, MapSpec};
+use crate::loaded::LoadedMaps;
+use rtrace_codegen::manifest::{counter, Event, Manifest};
 use rtrace_lang::format::{parse_format, Piece};
 use std::io::Write;
 
@@ -13,8 +12,7 @@ pub enum Dispatch {
     Exit,
 }
 
-pub struct EventPrinter<'m> {
-    manifest: &'m Manifest,
+pub struct EventPrinter {
     /// Parsed printf formats, by event id.
     formats: Vec<Option<Vec<Piece>>>,
     cpus: usize,
@@ -22,8 +20,8 @@ pub struct EventPrinter<'m> {
     lost_reported: u64,
 }
 
-impl<'m> EventPrinter<'m> {
-    pub fn new(manifest: &'m Manifest, cpus: usize) -> EventPrinter<'m> {
+impl EventPrinter {
+    pub fn new(manifest: &Manifest, cpus: usize) -> EventPrinter {
         let formats = manifest
             .events
             .iter()
@@ -33,7 +31,6 @@ impl<'m> EventPrinter<'m> {
             })
             .collect();
         EventPrinter {
-            manifest,
             formats,
             cpus,
             lost_reported: 0,
@@ -45,7 +42,7 @@ impl<'m> EventPrinter<'m> {
     pub fn dispatch(
         &mut self,
         record: &[u8],
-        session: &Session,
+        maps: &LoadedMaps,
         out: &mut Output,
         err: &mut dyn Write,
     ) -> Dispatch {
@@ -55,32 +52,35 @@ impl<'m> EventPrinter<'m> {
         else {
             return Dispatch::Continue;
         };
-        let Some(event) = self.manifest.events.get(id as usize) else {
+        let Some(event) = maps.manifest.events.get(id as usize) else {
             return Dispatch::Continue;
         };
         match event {
             Event::Printf { args, .. } => {
-                let values: Vec<_> = args.iter().map(|p| maps::decode_part(record, p)).collect();
+                let values: Vec<_> = args
+                    .iter()
+                    .map(|p| crate::maps::decode_part(record, p))
+                    .collect();
                 if let Some(pieces) = &self.formats[id as usize] {
                     out.printf(&output::format_printf(pieces, &values));
                 }
             }
             Event::PrintValue { value } => {
-                let v = maps::decode_part(record, value);
+                let v = crate::maps::decode_part(record, value);
                 out.value(&v);
             }
             Event::PrintMap { map, top, div } => {
-                if let Some(spec) = self.manifest.maps.get(*map) {
-                    self.print_map(spec, session, *top as usize, *div, out, err);
+                if let Some(spec) = maps.manifest.maps.get(*map) {
+                    maps.print_map(spec, *top as usize, *div, out, err);
                 }
             }
             Event::Clear { map } | Event::Zero { map } => {
-                if let Some(spec) = self.manifest.maps.get(*map) {
-                    if let Some(fd) = session.map_fd(&spec.object_name) {
+                if let Some(spec) = maps.manifest.maps.get(*map) {
+                    if let Some(fd) = maps.fd(&spec.object_name) {
                         let _ = if matches!(event, Event::Clear { .. }) {
-                            maps::clear(spec, fd)
+                            crate::maps::clear(spec, fd)
                         } else {
-                            maps::zero(spec, fd, self.cpus)
+                            crate::maps::zero(spec, fd, self.cpus)
                         };
                     }
                 }
@@ -92,31 +92,11 @@ impl<'m> EventPrinter<'m> {
 
     /// Reports the events lost since the last report: the kernel side
     /// counts every record the ring buffer had no room for.
-    pub fn report_lost_events(&mut self, session: &Session, out: &mut Output) {
-        let lost = session.problem_count(counter::LOST_EVENTS);
+    pub fn report_lost_events(&mut self, maps: &LoadedMaps, out: &mut Output) {
+        let lost = maps.problem_count(counter::LOST_EVENTS);
         if lost > self.lost_reported {
             out.lost_events(lost - self.lost_reported);
             self.lost_reported = lost;
-        }
-    }
-
-    pub fn print_map(
-        &self,
-        spec: &MapSpec,
-        session: &Session,
-        top: usize,
-        div: u64,
-        out: &mut Output,
-        err: &mut dyn Write,
-    ) {
-        let Some(fd) = session.map_fd(&spec.object_name) else {
-            return;
-        };
-        match maps::snapshot(spec, fd, session.cpus()) {
-            Ok(snapshot) => out.map(&snapshot, top, div),
-            Err(e) => {
-                let _ = writeln!(err, "rtrace: cannot read {}: {e}", spec.name);
-            }
         }
     }
 }

@@ -5,6 +5,8 @@ pub mod attach;
 pub mod errors;
 pub mod events;
 pub mod kernel_functions;
+pub mod live;
+pub mod loaded;
 pub mod maps;
 pub mod metrics;
 pub mod output;

@@ -3,19 +3,15 @@
 
 use crate::attach;
 use crate::errors::RunError;
-use crate::events::{Dispatch, EventPrinter};
-use crate::maps;
+use crate::events::Dispatch;
+use crate::loaded::{LoadOptions, Loaded};
 use crate::output::Output;
-use aya::maps::{Map, MapData, RingBuf};
-use aya::programs::Program;
-use aya::{Ebpf, EbpfLoader};
 use rtrace_codegen::lower::Compiled;
-use rtrace_codegen::manifest::counter;
 use rtrace_lang::probes::Attach;
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
@@ -32,23 +28,7 @@ pub struct Session<'c> {
     compiled: &'c Compiled,
     pid: Option<u32>,
     metrics: Option<SocketAddr>,
-    /// Uprobe programs were loaded for uprobe_multi links.
-    uprobe_multi: bool,
-    ebpf: Ebpf,
-    cpus: usize,
-    /// Object name -> map data, for maps the runtime reads.
-    map_fds: HashMap<String, MapData>,
-}
-
-fn map_data(map: Map) -> Option<MapData> {
-    match map {
-        Map::HashMap(m)
-        | Map::PerCpuHashMap(m)
-        | Map::Array(m)
-        | Map::PerCpuArray(m)
-        | Map::RingBuf(m) => Some(m),
-        _ => None,
-    }
+    loaded: Loaded,
 }
 
 impl<'c> Session<'c> {
@@ -58,124 +38,59 @@ impl<'c> Session<'c> {
         options: &SessionOptions,
         err: &mut dyn Write,
     ) -> Result<Session<'c>, RunError> {
-        let uprobe_multi = attach::uprobe::use_multi_links();
-        let mut ebpf = EbpfLoader::new()
-            .load(&compiled.object)
-            .map_err(RunError::Load)?;
-        for (index, spec) in compiled.manifest.programs.iter().enumerate() {
-            let program = ebpf
-                .program_mut(&spec.symbol)
-                .ok_or_else(|| RunError::Internal(format!("program {} missing", spec.symbol)))?;
-            let loaded = match &mut *program {
-                Program::TracePoint(p) => p.load(),
-                Program::RawTracePoint(p) => p.load(),
-                Program::PerfEvent(p) => p.load(),
-                Program::UProbe(p) if uprobe_multi => p.load_for_multi_link(),
-                Program::UProbe(p) => p.load(),
-                other => match attach::kernel_function::load(other, &spec.attach) {
-                    Some(loaded) => loaded,
-                    None => {
-                        return Err(RunError::Internal(format!(
-                            "unexpected program type for {}",
-                            spec.symbol
-                        )))
-                    }
-                },
-            };
-            loaded.map_err(|e| RunError::verifier(e, index, spec))?;
-            if options.verbose {
-                if let Ok(info) = program.info() {
-                    let _ = writeln!(
-                        err,
-                        "{}: {} instructions, verifier processed {} instructions, {} bytes translated",
-                        spec.symbol,
-                        compiled.code[index].slots(),
-                        info.verified_instruction_count().map_or("?".into(), |n| n.to_string()),
-                        info.size_translated().map_or("?".into(), |n| n.to_string())
-                    );
-                }
-            }
-        }
-        let mut map_fds = HashMap::new();
-        let names: Vec<String> = ebpf.maps().map(|(n, _)| n.to_string()).collect();
-        for name in names {
-            if let Some(data) = ebpf.take_map(&name).and_then(map_data) {
-                map_fds.insert(name, data);
-            }
-        }
-        let cpus =
-            aya::util::nr_cpus().map_err(|(what, e)| RunError::Internal(format!("{what}: {e}")))?;
+        let load_options = LoadOptions {
+            verbose: options.verbose,
+            uprobe_multi: attach::uprobe::use_multi_links(),
+        };
+        let loaded = Loaded::load(compiled, &load_options, HashMap::new(), err)?;
         Ok(Session {
             compiled,
             pid: options.pid,
             metrics: options.metrics,
-            uprobe_multi,
-            ebpf,
-            cpus,
-            map_fds,
+            loaded,
         })
-    }
-
-    fn fd(&self, object_name: &str) -> Option<BorrowedFd<'_>> {
-        self.map_fds.get(object_name).map(|m| m.fd().as_fd())
     }
 
     /// Runs the whole session, printing the program's output to `out` and
     /// diagnostics to `err`.
     pub fn run(mut self, out: &mut Output, err: &mut dyn Write) -> Result<(), RunError> {
-        let manifest = &self.compiled.manifest;
         if let Some(addr) = self.metrics {
             self.serve_metrics(addr, err)?;
         }
-        let probes: usize = manifest.programs.iter().map(|p| p.attach.len()).sum();
-        out.attached_probes(probes);
+        out.attached_probes(self.loaded.probe_count());
         out.flush();
-        let (signal_read, signal_write) =
-            UnixStream::pair().map_err(|e| RunError::Internal(e.to_string()))?;
-        signal_read.set_nonblocking(true).ok();
-        for sig in [libc::SIGINT, libc::SIGTERM] {
-            let w = signal_write
-                .try_clone()
-                .map_err(|e| RunError::Internal(e.to_string()))?;
-            signal_hook::low_level::pipe::register(sig, w)
-                .map_err(|e| RunError::Internal(e.to_string()))?;
-        }
-        let ringbuf_data = self
-            .map_fds
-            .remove(&manifest.ringbuf_map)
-            .ok_or_else(|| RunError::Internal("no ring buffer".into()))?;
-        let mut ringbuf = RingBuf::try_from(Map::RingBuf(ringbuf_data))
-            .map_err(|e| RunError::Internal(e.to_string()))?;
-        let mut printer = EventPrinter::new(manifest, self.cpus);
+        let signals = Signals::new(&[libc::SIGINT, libc::SIGTERM])?;
 
         // With -p, the session ends when the traced process does.
         let target = self.pid.and_then(|pid| crate::sys::pidfd_open(pid).ok());
-        self.run_special(&Attach::Begin)?;
-        let mut stop = drain(&mut ringbuf, &mut printer, &self, out, err) == Dispatch::Exit;
-        let mut links = attach::Links::default();
+        let loaded = &mut self.loaded;
+        loaded.run_special(&Attach::Begin)?;
+        let mut stop = loaded.drain(out, err) == Dispatch::Exit;
         if !stop {
-            links = attach::attach_all(&mut self.ebpf, manifest, self.pid, self.uprobe_multi)
-                .map_err(RunError::Attach)?;
+            loaded.attach(self.pid)?;
             while !stop {
-                let target_exited = wait(
-                    &ringbuf,
-                    &signal_read,
-                    target.as_ref(),
+                let ready = wait(
+                    &[
+                        loaded.events_fd(),
+                        signals.fd(),
+                        // A negative descriptor is skipped by poll.
+                        target.as_ref().map_or(-1, |t| t.as_raw_fd()),
+                    ],
                     Duration::from_millis(200),
                 );
-                stop = drain(&mut ringbuf, &mut printer, &self, out, err) == Dispatch::Exit;
-                if signalled(&signal_read) || target_exited {
+                stop = loaded.drain(out, err) == Dispatch::Exit;
+                if signals.take() || ready[2] {
                     stop = true;
                 }
             }
         }
-        attach::detach_all(&mut self.ebpf, manifest, links);
+        loaded.detach();
         // Events sent before the probes went away are still output.
-        drain(&mut ringbuf, &mut printer, &self, out, err);
-        self.run_special(&Attach::End)?;
-        drain(&mut ringbuf, &mut printer, &self, out, err);
-        self.print_maps(&printer, out, err);
-        self.report_problems(err);
+        loaded.drain(out, err);
+        loaded.run_special(&Attach::End)?;
+        loaded.drain(out, err);
+        loaded.maps.print_at_exit(out, err);
+        loaded.report_problems(err);
         out.flush();
         Ok(())
     }
@@ -185,122 +100,75 @@ impl<'c> Session<'c> {
     fn serve_metrics(&self, addr: SocketAddr, err: &mut dyn Write) -> Result<(), RunError> {
         let mut maps = Vec::new();
         for spec in &self.compiled.manifest.maps {
-            if let Some(fd) = self.fd(&spec.object_name) {
-                let fd = fd
-                    .try_clone_to_owned()
-                    .map_err(|e| RunError::Internal(e.to_string()))?;
+            if let Some(fd) = self.loaded.map_fd(spec) {
                 maps.push((spec.clone(), fd));
             }
         }
-        let collector = crate::metrics::MapsCollector::new(maps, self.cpus);
+        let collector = crate::metrics::MapsCollector::new(maps, self.loaded.maps.cpus());
         let bound =
             crate::metrics::serve(addr, collector).map_err(|e| RunError::Metrics(addr, e))?;
         let _ = writeln!(err, "Serving metrics on http://{bound}/metrics");
         Ok(())
     }
+}
 
-    fn run_special(&mut self, which: &Attach) -> Result<(), RunError> {
-        for spec in &self.compiled.manifest.programs {
-            if spec.attach.iter().any(|a| a == which) {
-                let Some(Program::RawTracePoint(p)) = self.ebpf.program(&spec.symbol) else {
-                    continue;
-                };
-                let fd = p.fd().map_err(|e| RunError::Internal(e.to_string()))?;
-                crate::sys::test_run(fd.as_fd())
-                    .map_err(|e| RunError::TestRun(format!("{which:?}"), e))?;
-            }
+/// Signals turned into a readable descriptor, so that the event loop's
+/// poll wakes up for them.
+pub struct Signals {
+    read: UnixStream,
+}
+
+impl Signals {
+    pub fn new(signals: &[libc::c_int]) -> Result<Signals, RunError> {
+        let (read, write) = UnixStream::pair().map_err(|e| RunError::Internal(e.to_string()))?;
+        read.set_nonblocking(true).ok();
+        for &sig in signals {
+            let w = write
+                .try_clone()
+                .map_err(|e| RunError::Internal(e.to_string()))?;
+            signal_hook::low_level::pipe::register(sig, w)
+                .map_err(|e| RunError::Internal(e.to_string()))?;
         }
-        Ok(())
+        Ok(Signals { read })
     }
 
-    /// The maps at exit, after the back end's separator (two empty lines in
-    /// text, as bpftrace prints them).
-    fn print_maps(&self, printer: &EventPrinter, out: &mut Output, err: &mut dyn Write) {
-        out.end_of_run();
-        let mut specs: Vec<_> = self.compiled.manifest.maps.iter().collect();
-        specs.sort_by(|a, b| a.name.cmp(&b.name));
-        for spec in specs {
-            printer.print_map(spec, self, 0, 1, out, err);
+    pub fn fd(&self) -> RawFd {
+        self.read.as_raw_fd()
+    }
+
+    /// Whether a signal arrived since the last call.
+    pub fn take(&self) -> bool {
+        use std::io::Read;
+        let mut buf = [0u8; 16];
+        let mut any = false;
+        while matches!((&self.read).read(&mut buf), Ok(n) if n > 0) {
+            any = true;
         }
-    }
-
-    /// Sums one of the counters the kernel side keeps of its problems.
-    pub fn problem_count(&self, slot: u32) -> u64 {
-        self.fd(&self.compiled.manifest.counters_map)
-            .map_or(0, |fd| maps::counter(fd, slot, self.cpus))
-    }
-
-    fn report_problems(&self, err: &mut dyn Write) {
-        let lost = self.problem_count(counter::LOST_EVENTS);
-        if lost > 0 {
-            let _ = writeln!(
-                err,
-                "Lost {lost} events: output could not keep up (the ring buffer was full)"
-            );
-        }
-        let full = self.problem_count(counter::MAP_FULL);
-        if full > 0 {
-            let _ = writeln!(
-                err,
-                "{full} map updates failed: a map reached its {} entries limit",
-                rtrace_codegen::lower::MAP_ENTRIES
-            );
-        }
-    }
-
-    pub fn map_fd(&self, object_name: &str) -> Option<BorrowedFd<'_>> {
-        self.fd(object_name)
-    }
-
-    pub fn cpus(&self) -> usize {
-        self.cpus
+        any
     }
 }
 
-fn drain(
-    ringbuf: &mut RingBuf<MapData>,
-    printer: &mut EventPrinter,
-    session: &Session,
-    out: &mut Output,
-    err: &mut dyn Write,
-) -> Dispatch {
-    let mut result = Dispatch::Continue;
-    while let Some(item) = ringbuf.next() {
-        if printer.dispatch(&item, session, out, err) == Dispatch::Exit {
-            result = Dispatch::Exit;
-        }
-    }
-    printer.report_lost_events(session, out);
-    out.flush();
-    result
-}
-
-/// Waits for events, a signal or the traced process's exit; returns
-/// whether the traced process has exited.
-fn wait(
-    ringbuf: &RingBuf<MapData>,
-    signals: &UnixStream,
-    target: Option<&OwnedFd>,
-    timeout: Duration,
-) -> bool {
-    let poll_fd = |fd: i32| libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
+/// Waits until one of `fds` is readable or `timeout` passes; says which
+/// are readable. Negative descriptors are skipped.
+pub fn wait(fds: &[RawFd], timeout: Duration) -> Vec<bool> {
+    let mut polled: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: `polled` is a valid array of pollfd for the call's duration.
+    unsafe {
+        libc::poll(
+            polled.as_mut_ptr(),
+            polled.len() as libc::nfds_t,
+            timeout.as_millis() as i32,
+        )
     };
-    let mut fds = [
-        poll_fd(ringbuf.as_raw_fd()),
-        poll_fd(signals.as_raw_fd()),
-        // A negative descriptor is skipped by poll.
-        poll_fd(target.map_or(-1, |t| t.as_raw_fd())),
-    ];
-    // SAFETY: `fds` is a valid array of three pollfd for the call's duration.
-    unsafe { libc::poll(fds.as_mut_ptr(), 3, timeout.as_millis() as i32) };
-    fds[2].revents & libc::POLLIN != 0
-}
-
-fn signalled(signals: &UnixStream) -> bool {
-    use std::io::Read;
-    let mut buf = [0u8; 16];
-    matches!((&*signals).read(&mut buf), Ok(n) if n > 0)
+    polled
+        .iter()
+        .map(|p| p.revents & libc::POLLIN != 0)
+        .collect()
 }
