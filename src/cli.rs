@@ -28,7 +28,7 @@ impl From<OutputFormat> for rtrace_runtime::output::Format {
     name = "rtrace",
     version,
     about = "A high-level tracing language for Linux, compiled straight to eBPF",
-    after_help = "EXAMPLES:\n  rtrace -e 'BEGIN { printf(\"hello world\\n\"); exit(); }'\n  rtrace -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'\n  rtrace -l 'tracepoint:sched:*'\n  rtrace script.rt ARG1 ARG2"
+    after_help = "EXAMPLES:\n  rtrace -e 'BEGIN { printf(\"hello world\\n\"); exit(); }'\n  rtrace -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'\n  rtrace -l 'tracepoint:sched:*'\n  rtrace script.rt ARG1 ARG2\n  rtrace            (on a terminal: the interactive session; :help there)"
 )]
 pub struct Cli {
     /// Program text to run (instead of a script file).
@@ -74,6 +74,12 @@ pub struct Cli {
     /// program runs (`HOST:PORT`, or `:PORT` for every interface).
     #[arg(long = "metrics", value_name = "ADDR", value_parser = parse_listen_addr)]
     pub metrics: Option<SocketAddr>,
+
+    /// Interactive session: enter probes one at a time while earlier ones
+    /// run (the default without a program when standard input is a
+    /// terminal).
+    #[arg(short = 'i')]
+    pub interactive: bool,
 
     /// Compile and check, but do not load anything into the kernel.
     #[arg(long = "dry-run")]

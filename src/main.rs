@@ -2,12 +2,14 @@
 
 mod cli;
 mod list;
+mod repl;
 
 use anyhow::Context;
 use clap::Parser;
 use cli::Cli;
 use rtrace_codegen::lower::{lower, Compiled, LowerError, LowerOptions};
-use rtrace_lang::check::{check, CheckEnv};
+use indexmap::IndexMap;
+use rtrace_lang::check::{check_with_maps, CheckEnv, MapInfo};
 use rtrace_lang::diagnostic::{render, Diagnostic};
 use rtrace_runtime::errors::RunError;
 use rtrace_runtime::output::Output;
@@ -76,6 +78,18 @@ fn print_diagnostics(diagnostics: &[Diagnostic], source: &Source) {
 }
 
 fn compile(source: &Source, cli: &Cli) -> Result<Compiled, ExitCode> {
+    compile_with(source, cli, &IndexMap::new(), monotonic_ns()).map(|(compiled, _)| compiled)
+}
+
+/// Compiles a program that may use the maps of earlier ones (the REPL's
+/// entries); `elapsed` counts from `start_ns`. Also returns the program's
+/// maps, the earlier ones first.
+fn compile_with(
+    source: &Source,
+    cli: &Cli,
+    earlier: &IndexMap<String, MapInfo>,
+    start_ns: u64,
+) -> Result<(Compiled, IndexMap<String, MapInfo>), ExitCode> {
     let program = rtrace_lang::parse(&source.text).map_err(|d| {
         print_diagnostics(&d, source);
         ExitCode::FAILURE
@@ -94,7 +108,7 @@ fn compile(source: &Source, cli: &Cli) -> Result<Compiled, ExitCode> {
         params: &source.params,
         pid: cli.pid,
     };
-    let checked = check(&program, &env).map_err(|d| {
+    let checked = check_with_maps(&program, &env, earlier).map_err(|d| {
         print_diagnostics(&d, source);
         ExitCode::FAILURE
     })?;
@@ -105,10 +119,10 @@ fn compile(source: &Source, cli: &Cli) -> Result<Compiled, ExitCode> {
     }
     let options = LowerOptions {
         params: &source.params,
-        start_ns: monotonic_ns(),
+        start_ns,
         pid: cli.pid,
     };
-    lower(&program, &checked, &Stdlib, &options).map_err(|e| {
+    let compiled = lower(&program, &checked, &Stdlib, &options).map_err(|e| {
         let diagnostic = match &e {
             LowerError::Stack { span, .. } => Diagnostic::error(*span, e.to_string())
                 .with_label("stack limit reached here")
@@ -117,7 +131,8 @@ fn compile(source: &Source, cli: &Cli) -> Result<Compiled, ExitCode> {
         };
         print_diagnostics(&[diagnostic], source);
         ExitCode::FAILURE
-    })
+    })?;
+    Ok((compiled, checked.maps))
 }
 
 /// `-v`: kernel function probes that use the other mechanism than their
@@ -234,8 +249,17 @@ fn run() -> anyhow::Result<ExitCode> {
     if let Some(pid) = cli.pid {
         check_process(pid)?;
     }
+    // No program on a terminal: the interactive session (with -i, the
+    // arguments are its positional parameters).
+    let no_program = cli.program.is_none() && cli.rest.is_empty();
+    if cli.interactive || (no_program && std::io::stdin().is_terminal()) {
+        if cli.program.is_some() {
+            anyhow::bail!("-i takes no -e program: enter it in the session (or :load FILE)");
+        }
+        return repl::run(&cli);
+    }
     let Some(source) = read_source(&cli)? else {
-        eprintln!("rtrace: no program given; use -e 'PROGRAM' or a script file (rtrace --help)");
+        eprintln!("rtrace: no program given; use -e 'PROGRAM', a script file or -i (rtrace --help)");
         return Ok(ExitCode::FAILURE);
     };
     let compiled = match compile(&source, &cli) {
