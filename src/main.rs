@@ -7,8 +7,8 @@ mod repl;
 use anyhow::Context;
 use clap::Parser;
 use cli::Cli;
-use rtrace_codegen::lower::{lower, Compiled, LowerError, LowerOptions};
 use indexmap::IndexMap;
+use rtrace_codegen::lower::{lower, Compiled, LowerError, LowerOptions};
 use rtrace_lang::check::{check_with_maps, CheckEnv, MapInfo};
 use rtrace_lang::diagnostic::{render, Diagnostic};
 use rtrace_runtime::errors::RunError;
@@ -259,7 +259,9 @@ fn run() -> anyhow::Result<ExitCode> {
         return repl::run(&cli);
     }
     let Some(source) = read_source(&cli)? else {
-        eprintln!("rtrace: no program given; use -e 'PROGRAM', a script file or -i (rtrace --help)");
+        eprintln!(
+            "rtrace: no program given; use -e 'PROGRAM', a script file or -i (rtrace --help)"
+        );
         return Ok(ExitCode::FAILURE);
     };
     let compiled = match compile(&source, &cli) {

@@ -1,7 +1,7 @@
 //! Ring-buffer events, decoded with the manifest and printed.
 
-use crate::output::{self, Output};
 use crate::loaded::LoadedMaps;
+use crate::output::{self, Output};
 use rtrace_codegen::manifest::{counter, Event, Manifest};
 use rtrace_lang::format::{parse_format, Piece};
 use std::io::Write;

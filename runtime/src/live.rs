@@ -47,6 +47,16 @@ pub struct LiveSession {
     next_number: usize,
 }
 
+/// What printing a map did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapPrint {
+    Printed,
+    /// It has no entries (print() would print an empty line).
+    Empty,
+    /// No entry uses a map of that name.
+    Missing,
+}
+
 /// What adding an entry did.
 pub enum Added {
     /// The entry runs, under this number.
@@ -161,15 +171,17 @@ impl LiveSession {
         result
     }
 
-    /// `print(@m)` for a map named as the program names it (`@m`); false
-    /// when there is no such map.
-    pub fn print_map(&self, name: &str, out: &mut Output, err: &mut dyn Write) -> bool {
+    /// `print(@m)` for a map named as the program names it (`@m`).
+    pub fn print_map(&self, name: &str, out: &mut Output, err: &mut dyn Write) -> MapPrint {
         let Some(spec) = self.maps.spec(name) else {
-            return false;
+            return MapPrint::Missing;
         };
+        if self.maps.is_empty(spec) {
+            return MapPrint::Empty;
+        }
         self.maps.print_map(spec, 0, 1, out, err);
         out.flush();
-        true
+        MapPrint::Printed
     }
 
     /// `clear(@m)`; false when there is no such map.

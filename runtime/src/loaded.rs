@@ -55,6 +55,13 @@ impl LoadedMaps {
         self.manifest.maps.iter().find(|m| m.name == name)
     }
 
+    /// Whether a map has no entries (or cannot be read).
+    pub fn is_empty(&self, spec: &MapSpec) -> bool {
+        self.fd(&spec.object_name)
+            .and_then(|fd| crate::sys::keys(fd, spec.key.size as usize).ok())
+            .is_none_or(|keys| keys.is_empty())
+    }
+
     /// Adds a user map (a duplicate of `fd`) under its spec.
     pub fn adopt(&mut self, spec: &MapSpec, fd: OwnedFd) -> Result<(), RunError> {
         let data = MapData::from_fd(fd).map_err(|e| RunError::Internal(e.to_string()))?;
@@ -213,7 +220,11 @@ impl Loaded {
 
     /// How many places the programs attach to (BEGIN and END count).
     pub fn probe_count(&self) -> usize {
-        self.manifest().programs.iter().map(|p| p.attach.len()).sum()
+        self.manifest()
+            .programs
+            .iter()
+            .map(|p| p.attach.len())
+            .sum()
     }
 
     /// The descriptor that becomes readable when events arrive.
@@ -239,13 +250,8 @@ impl Loaded {
     /// Attaches every program; `pid` restricts user-space probes to one
     /// process.
     pub fn attach(&mut self, pid: Option<u32>) -> Result<(), RunError> {
-        let links = attach::attach_all(
-            &mut self.ebpf,
-            &self.maps.manifest,
-            pid,
-            self.uprobe_multi,
-        )
-        .map_err(RunError::Attach)?;
+        let links = attach::attach_all(&mut self.ebpf, &self.maps.manifest, pid, self.uprobe_multi)
+            .map_err(RunError::Attach)?;
         self.links = Some(links);
         Ok(())
     }

@@ -18,12 +18,24 @@ pub enum Command {
 pub const COMMANDS: &[(&str, &str)] = &[
     (":help", "this list"),
     (":probes", "the entries running, numbered"),
-    (":detach N", "end entry N: detach its probes and run its END block"),
-    (":print [@map...]", "print maps now (all of them without a name)"),
+    (
+        ":detach N",
+        "end entry N: detach its probes and run its END block",
+    ),
+    (
+        ":print [@map...]",
+        "print maps now (all of them without a name)",
+    ),
     (":clear @map...", "remove every entry of maps"),
     (":maps", "the maps and their types"),
-    (":load FILE", "run a script file, as if its text were entered"),
-    (":quit", "end the session (as Ctrl-D): END blocks run, the maps are printed"),
+    (
+        ":load FILE",
+        "run a script file, as if its text were entered",
+    ),
+    (
+        ":quit",
+        "end the session (as Ctrl-D): END blocks run, the maps are printed",
+    ),
 ];
 
 /// Parses a line that starts with `:`; the error says what is wrong.
@@ -72,7 +84,10 @@ fn map_names(name: &str, args: &[&str]) -> Result<Vec<String>, String> {
             } else {
                 format!("@{a}")
             };
-            match map[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            match map[1..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
                 true => Ok(map),
                 false => Err(format!("{name}: '{a}' is not a map name")),
             }
@@ -109,10 +124,19 @@ mod tests {
             parse(":detach x"),
             Err(":detach takes an entry number (see :probes), not 'x'".into())
         );
-        assert_eq!(parse(":detach"), Err("usage: :detach N (N from :probes)".into()));
+        assert_eq!(
+            parse(":detach"),
+            Err("usage: :detach N (N from :probes)".into())
+        );
         assert_eq!(parse(":clear"), Err("usage: :clear @map...".into()));
-        assert_eq!(parse(":print @a-b"), Err(":print: '@a-b' is not a map name".into()));
+        assert_eq!(
+            parse(":print @a-b"),
+            Err(":print: '@a-b' is not a map name".into())
+        );
         assert_eq!(parse(":maps 1"), Err(":maps takes no arguments".into()));
-        assert_eq!(parse(":frob"), Err("unknown command :frob (:help lists them)".into()));
+        assert_eq!(
+            parse(":frob"),
+            Err("unknown command :frob (:help lists them)".into())
+        );
     }
 }

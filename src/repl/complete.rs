@@ -105,7 +105,10 @@ fn code(pending: &str, before: &str, sources: &dyn Sources) -> (usize, Vec<Strin
     let context = format!("{pending}\n{}", &before[..start]);
     let candidates = if in_code(&context) {
         let builtins = rtrace_stdlib::Stdlib;
-        let functions = builtins.function_names().into_iter().map(|f| format!("{f}("));
+        let functions = builtins
+            .function_names()
+            .into_iter()
+            .map(|f| format!("{f}("));
         let idents = builtins.ident_names().into_iter().map(String::from);
         starting_with(word, functions.chain(idents)).collect()
     } else {
@@ -158,15 +161,21 @@ fn attach_point(
             };
             match name {
                 None => {
-                    let paths = sources.paths(target).into_iter().map(|p| match p.ends_with('/') {
-                        true => p,
-                        false => format!("{p}:"),
-                    });
+                    let paths = sources
+                        .paths(target)
+                        .into_iter()
+                        .map(|p| match p.ends_with('/') {
+                            true => p,
+                            false => format!("{p}:"),
+                        });
                     return (start, paths.collect());
                 }
                 Some(name) if kind == ProbeKind::Usdt => {
                     let at = start + target.len() + 1;
-                    return (at, starting_with(name, sources.usdt_probes(target)).collect());
+                    return (
+                        at,
+                        starting_with(name, sources.usdt_probes(target)).collect(),
+                    );
                 }
                 Some(_) => starting_with(segment, sources.binary_functions(target)).collect(),
             }
@@ -414,7 +423,10 @@ mod tests {
         assert_eq!(run(":pr").1, [":print", ":probes"]);
         assert_eq!(run(":print @b"), ("@b".into(), vec!["@bytes".into()]));
         assert_eq!(run(":load /bin/a").1, ["/bin/app"]);
-        assert_eq!(run("software:cpu").1, ["cpu", "cpu-clock", "cpu-migrations"]);
+        assert_eq!(
+            run("software:cpu").1,
+            ["cpu", "cpu-clock", "cpu-migrations"]
+        );
         assert_eq!(run("interval:m").1, ["ms:"]);
     }
 }

@@ -113,7 +113,10 @@ fn history_path() -> Option<PathBuf> {
 /// Reads lines until they form a complete entry. Ctrl-C drops what was
 /// typed of the entry; Ctrl-D ends the session at an empty prompt and
 /// hands over an unfinished entry as it is (its error is then shown).
-fn read_entry(rl: &mut rustyline::Editor<ReplHelper, FileHistory>, pending: &Mutex<String>) -> Input {
+fn read_entry(
+    rl: &mut rustyline::Editor<ReplHelper, FileHistory>,
+    pending: &Mutex<String>,
+) -> Input {
     let mut text = String::new();
     let set_pending = |text: &str| {
         if let Ok(mut p) = pending.lock() {
@@ -122,7 +125,11 @@ fn read_entry(rl: &mut rustyline::Editor<ReplHelper, FileHistory>, pending: &Mut
     };
     loop {
         set_pending(&text);
-        let prompt = if text.is_empty() { PROMPT } else { CONTINUATION };
+        let prompt = if text.is_empty() {
+            PROMPT
+        } else {
+            CONTINUATION
+        };
         match rl.readline(prompt) {
             Ok(line) => {
                 if !text.is_empty() {

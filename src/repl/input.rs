@@ -11,7 +11,15 @@ pub fn is_incomplete(text: &str) -> bool {
         return false;
     }
     match open_delimiters(text) {
-        Some((open, last)) => !open.is_empty() || last == Some(Token::Comma),
+        // Attach points (and a predicate) wait for their body, which may
+        // start on the next line; a comma announces another attach point.
+        Some((open, last)) => {
+            !open.is_empty()
+                || matches!(
+                    last,
+                    Some(Token::Comma | Token::AttachPoint(_) | Token::PredicateClose)
+                )
+        }
         None => false,
     }
 }
@@ -60,7 +68,6 @@ fn open_delimiters(text: &str) -> Option<(Vec<Token<'_>>, Option<Token<'_>>)> {
         // Stands for the string or comment.
         open.push(Token::LBrace);
     }
-    // (A trailing comma between attach points announces another one.)
     let last = tokens.last().map(|(_, t, _)| t.clone());
     Some((open, last))
 }
@@ -81,6 +88,8 @@ mod tests {
             "BEGIN { @x[1",
             "t:sched:sched_switch /pid",
             "t:sched:sched_switch,",
+            "t:sched:sched_switch",
+            "t:sched:sched_switch /pid == 1/",
         ] {
             assert!(is_incomplete(text), "{text:?} should continue");
         }

@@ -21,7 +21,7 @@ use rtrace_codegen::manifest::MapSpec;
 use rtrace_lang::check::{MapInfo, MapValueType};
 use rtrace_runtime::errors::RunError;
 use rtrace_runtime::events::Dispatch;
-use rtrace_runtime::live::{Added, LiveSession};
+use rtrace_runtime::live::{Added, LiveSession, MapPrint};
 use rtrace_runtime::output::Output;
 use rtrace_runtime::session::{wait, Signals};
 use std::io::Write;
@@ -58,7 +58,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let direct = Arc::new(AtomicBool::new(false));
     let writer: Box<dyn Write> = match &cli.output {
         Some(path) => Box::new(std::io::LineWriter::new(
-            std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
         )),
         None => Box::new(PromptWriter::new(editor.printer.clone(), direct.clone())),
     };
@@ -242,8 +243,10 @@ impl Repl<'_> {
                 eprintln!("interrupted");
                 break;
             }
-            if !self.session.print_map(&name, out, err) {
-                no_map(&name);
+            match self.session.print_map(&name, out, err) {
+                MapPrint::Printed => {}
+                MapPrint::Empty => eprintln!("{name} is empty"),
+                MapPrint::Missing => no_map(&name),
             }
         }
     }
