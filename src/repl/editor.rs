@@ -59,7 +59,11 @@ impl Editor {
             // A missing history file is the first session's.
             let _ = rl.load_history(path);
         }
-        let printer: SharedPrinter = Arc::new(Mutex::new(Box::new(rl.create_external_printer()?)));
+        // Fails when standard input is not a terminal.
+        let printer: SharedPrinter = match rl.create_external_printer() {
+            Ok(printer) => Some(Arc::new(Mutex::new(Box::new(printer)))),
+            Err(_) => None,
+        };
         let (input_tx, inputs) = mpsc::channel();
         let (ready, ready_rx) = mpsc::channel();
         let (wake, mut wake_tx) = UnixStream::pair()?;

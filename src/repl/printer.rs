@@ -8,7 +8,9 @@ use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub type SharedPrinter = Arc<Mutex<Box<dyn ExternalPrinter + Send>>>;
+/// `None` when standard input is not a terminal: nothing is edited then,
+/// and output goes straight to standard output.
+pub type SharedPrinter = Option<Arc<Mutex<Box<dyn ExternalPrinter + Send>>>>;
 
 /// A writer for the REPL's output. Text is handed over a line at a time,
 /// on flush; a line not finished yet waits for its end.
@@ -37,18 +39,21 @@ impl Write for PromptWriter {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        if self.direct.load(Ordering::SeqCst) {
-            let mut stdout = io::stdout().lock();
-            stdout.write_all(&self.pending)?;
-            self.pending.clear();
-            return stdout.flush();
-        }
+        let printer = match &self.printer {
+            Some(printer) if !self.direct.load(Ordering::SeqCst) => printer,
+            _ => {
+                let mut stdout = io::stdout().lock();
+                stdout.write_all(&self.pending)?;
+                self.pending.clear();
+                return stdout.flush();
+            }
+        };
         let Some(end) = self.pending.iter().rposition(|&b| b == b'\n') else {
             return Ok(());
         };
         let lines: Vec<u8> = self.pending.drain(..=end).collect();
         let text = String::from_utf8_lossy(&lines).into_owned();
-        let mut printer = self.printer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut printer = printer.lock().unwrap_or_else(|e| e.into_inner());
         printer.print(text).map_err(io::Error::other)
     }
 }
