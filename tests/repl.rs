@@ -171,6 +171,9 @@ fn mistakes_are_shown_and_the_session_goes_on() {
     repl.line(":detach 7");
     repl.expect("no entry 7 is running");
     repl.expect(PROMPT);
+    repl.line(":load /nonexistent/script.rt");
+    repl.expect("cannot read /nonexistent/script.rt");
+    repl.expect(PROMPT);
     repl.line(":frobnicate");
     repl.expect("unknown command :frobnicate");
     repl.expect(PROMPT);
@@ -217,6 +220,15 @@ fn completion_streaming_and_history() {
     repl.line(":detach 2");
     repl.expect("[2] detached");
     repl.expect(PROMPT);
+    // Ctrl-C drops what is typed, not the session.
+    repl.pty.send("@c = garbage").expect("typing");
+    repl.pty.flush().expect("typing");
+    repl.pty.send_control('c').expect("Ctrl-C");
+    // (rustyline drops keys typed before the next prompt is read.)
+    repl.expect(PROMPT);
+    repl.line(":maps");
+    repl.expect("@c: count()");
+    repl.expect(PROMPT);
     let history = repl.home.join(".rtrace_history");
     let saved = std::fs::read_to_string(&history).expect("history saved");
     assert!(
@@ -233,7 +245,9 @@ fn exit_in_an_entry_ends_the_session() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut repl = Repl::start("exit");
     repl.attach("BEGIN { @a = 1; }", 1);
-    repl.line("END { printf(\"bye\\n\"); }");
+    let script = repl.home.join("end.rt");
+    std::fs::write(&script, "END {\n  printf(\"bye\\n\");\n}\n").expect("script written");
+    repl.line(&format!(":load {}", script.display()));
     repl.expect("[2] END");
     repl.line("BEGIN { @b = 2; exit(); }");
     let rest = repl.pty.exp_eof().expect("rtrace exits");
