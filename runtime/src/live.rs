@@ -198,9 +198,12 @@ impl LiveSession {
     /// Ends the session: detaches every entry, runs the END blocks in the
     /// order the entries came, and prints the maps.
     pub fn finish(mut self, out: &mut Output, err: &mut dyn Write) -> Result<(), RunError> {
-        for entry in &mut self.entries {
-            entry.loaded.detach();
-        }
+        // Each detach waits for the kernel: all entries at once.
+        std::thread::scope(|scope| {
+            for entry in &mut self.entries {
+                scope.spawn(|| entry.loaded.detach());
+            }
+        });
         self.drain(out, err);
         let mut result = Ok(());
         for entry in &mut self.entries {
