@@ -52,6 +52,14 @@ struct Repl<'a> {
 }
 
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let unsupported = [
+        (cli.metrics.is_some(), "--metrics"),
+        (cli.emit_obj.is_some(), "--emit-obj"),
+        (cli.dry_run, "--dry-run"),
+    ];
+    if let Some((_, option)) = unsupported.iter().find(|(given, _)| *given) {
+        anyhow::bail!("{option} needs a program: it does not work in the interactive session");
+    }
     let terminal = SavedTerminal::save();
     let map_names = Arc::new(Mutex::new(Vec::new()));
     let editor = Editor::start(map_names.clone()).context("cannot start the line editor")?;
