@@ -37,7 +37,9 @@ Examples:
   rtrace -e 'profile:hz:99 /pid == 189/ { @[cpu] = count(); }'
       sample process 189 on each CPU at 99 Hertz
   rtrace script.rt ARG1 ARG2
-      run a script with positional parameters $1 and $2";
+      run a script with positional parameters $1 and $2
+  rtrace
+      on a terminal: the interactive session (:help there)";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -130,6 +132,11 @@ pub struct Cli {
     /// At exit, draw the maps keyed by stacks as an SVG flame graph in FILE.
     #[arg(help_heading = "Output", long = "flamegraph", value_name = "FILE")]
     pub flamegraph: Option<PathBuf>,
+    /// Interactive session: enter probes one at a time while earlier ones
+    /// run (the default without a program when standard input is a
+    /// terminal).
+    #[arg(help_heading = "Program", short = 'i')]
+    pub interactive: bool,
 
     /// Compile and check, but do not load anything into the kernel.
     #[arg(help_heading = "Debugging", long = "dry-run")]

@@ -4,12 +4,14 @@ mod cli;
 mod generate;
 mod kprobe_links;
 mod list;
+mod repl;
 
 use anyhow::Context;
 use clap::Parser;
 use cli::Cli;
+use indexmap::IndexMap;
 use rtrace_codegen::lower::{lower, Compiled, LowerError, LowerOptions};
-use rtrace_lang::check::{check, CheckEnv};
+use rtrace_lang::check::{check_with_maps, CheckEnv, MapInfo};
 use rtrace_lang::config::{strlen_from_env, Config};
 use rtrace_lang::diagnostic::{render, Diagnostic};
 use rtrace_runtime::child::ChildCommand;
@@ -86,6 +88,21 @@ fn compile(
     config: &Config,
     cpid: Option<u32>,
 ) -> Result<Compiled, ExitCode> {
+    let earlier = IndexMap::new();
+    compile_with(source, cli, config, cpid, &earlier, monotonic_ns()).map(|(compiled, _)| compiled)
+}
+
+/// Compiles a program that may use the maps of earlier ones (the REPL's
+/// entries); `elapsed` counts from `start_ns`. Also returns the program's
+/// maps, the earlier ones first.
+fn compile_with(
+    source: &Source,
+    cli: &Cli,
+    config: &Config,
+    cpid: Option<u32>,
+    earlier: &IndexMap<String, MapInfo>,
+    start_ns: u64,
+) -> Result<(Compiled, IndexMap<String, MapInfo>), ExitCode> {
     let program = rtrace_lang::parse(&source.text).map_err(|d| {
         print_diagnostics(&d, source);
         ExitCode::FAILURE
@@ -105,7 +122,7 @@ fn compile(
         pid: cli.pid,
         config,
     };
-    let checked = check(&program, &env).map_err(|d| {
+    let checked = check_with_maps(&program, &env, earlier).map_err(|d| {
         print_diagnostics(&d, source);
         ExitCode::FAILURE
     })?;
@@ -117,7 +134,7 @@ fn compile(
     let kprobe_links = kprobe_links::plan(&checked);
     let options = LowerOptions {
         params: &source.params,
-        start_ns: monotonic_ns(),
+        start_ns,
         pid: cli.pid,
         cpid,
         kprobe_multi: kprobe_links.use_multi(),
@@ -135,7 +152,21 @@ fn compile(
     if cli.verbose {
         kprobe_links.explain(&program, &compiled);
     }
-    Ok(compiled)
+    Ok((compiled, checked.maps))
+}
+
+/// What the checker needs from the options and the environment.
+fn config_of(cli: &Cli) -> anyhow::Result<Config> {
+    Ok(Config {
+        strlen: match cli.strlen {
+            Some(n) => n,
+            None => strlen_from_env(|name| std::env::var(name).ok())
+                .map_err(anyhow::Error::msg)?
+                .unwrap_or(Config::default().strlen),
+        },
+        unsafe_ok: cli.unsafe_ok,
+        child: cli.command.is_some(),
+    })
 }
 
 /// `-v`: kernel function probes that use the other mechanism than their
@@ -256,20 +287,22 @@ fn run() -> anyhow::Result<ExitCode> {
     if let Some(pid) = cli.pid {
         check_process(pid)?;
     }
+    // No program on a terminal: the interactive session (with -i, the
+    // arguments are its positional parameters).
+    let no_program = cli.program.is_none() && cli.rest.is_empty();
+    if cli.interactive || (no_program && std::io::stdin().is_terminal()) {
+        if cli.program.is_some() {
+            anyhow::bail!("-i takes no -e program: enter it in the session (or :load FILE)");
+        }
+        return repl::run(&cli);
+    }
     let Some(source) = read_source(&cli)? else {
-        eprintln!("rtrace: no program given; use -e 'PROGRAM' or a script file (rtrace --help)");
+        eprintln!(
+            "rtrace: no program given; use -e 'PROGRAM', a script file or -i (rtrace --help)"
+        );
         return Ok(ExitCode::FAILURE);
     };
-    let config = Config {
-        strlen: match cli.strlen {
-            Some(n) => n,
-            None => strlen_from_env(|name| std::env::var(name).ok())
-                .map_err(anyhow::Error::msg)?
-                .unwrap_or(Config::default().strlen),
-        },
-        unsafe_ok: cli.unsafe_ok,
-        child: cli.command.is_some(),
-    };
+    let config = config_of(&cli)?;
     let strings = StringOptions {
         strlen: config.strlen,
         trailer: std::env::var("BPFTRACE_STR_TRUNC_TRAILER")

@@ -1,13 +1,12 @@
 //! Ring-buffer events, decoded with the manifest and printed.
 
 use crate::decode;
-use crate::maps;
+use crate::loaded::LoadedMaps;
 use crate::output::{self, Output};
-use crate::session::Session;
-use crate::symbols::{Decoder, Symbols};
-use rtrace_codegen::manifest::{counter, Event, Manifest, MapSpec, Part};
+use crate::symbols::Decoder;
+use rtrace_codegen::manifest::{counter, Event, Manifest, Part};
 use rtrace_lang::format::{parse_format, Piece};
-use rtrace_stdlib::value::{MapSnapshot, Value};
+use rtrace_stdlib::value::Value;
 use std::io::Write;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,19 +36,17 @@ impl Default for StringOptions {
 /// bpftrace's default for BPFTRACE_CAT_BYTES_MAX.
 pub const CAT_BYTES_MAX: u64 = 10 * 1024;
 
-pub struct EventPrinter<'m> {
-    manifest: &'m Manifest,
+pub struct EventPrinter {
     strings: StringOptions,
     /// Parsed printf formats, by event id.
     formats: Vec<Option<Vec<Piece>>>,
     cpus: usize,
     /// Lost events already reported.
     lost_reported: u64,
-    symbols: Symbols,
 }
 
-impl<'m> EventPrinter<'m> {
-    pub fn new(manifest: &'m Manifest, cpus: usize) -> EventPrinter<'m> {
+impl EventPrinter {
+    pub fn new(manifest: &Manifest, cpus: usize) -> EventPrinter {
         let formats = manifest
             .events
             .iter()
@@ -61,18 +58,11 @@ impl<'m> EventPrinter<'m> {
             })
             .collect();
         EventPrinter {
-            manifest,
             strings: StringOptions::default(),
             formats,
             cpus,
             lost_reported: 0,
-            symbols: Symbols::new(),
         }
-    }
-
-    /// Decodes values of this session, stacks included.
-    pub fn decoder<'s>(&'s self, session: &'s Session) -> Decoder<'s> {
-        Decoder::new(&self.symbols, self.manifest, |name| session.map_fd(name))
     }
 
     pub fn set_string_options(&mut self, strings: StringOptions) {
@@ -85,7 +75,7 @@ impl<'m> EventPrinter<'m> {
         let values: Vec<_> = args
             .iter()
             .map(|p| {
-                let v = maps::decode_part(record, p, decoder);
+                let v = crate::maps::decode_part(record, p, decoder);
                 match v {
                     Value::Str(s)
                         if p.ty.is_str()
@@ -108,7 +98,7 @@ impl<'m> EventPrinter<'m> {
     pub fn dispatch(
         &mut self,
         record: &[u8],
-        session: &Session,
+        maps: &LoadedMaps,
         out: &mut Output,
         err: &mut dyn Write,
     ) -> Dispatch {
@@ -118,10 +108,10 @@ impl<'m> EventPrinter<'m> {
         else {
             return Dispatch::Continue;
         };
-        let Some(event) = self.manifest.events.get(id as usize) else {
+        let Some(event) = maps.manifest.events.get(id as usize) else {
             return Dispatch::Continue;
         };
-        let decoder = self.decoder(session);
+        let decoder = maps.decoder();
         match event {
             Event::Printf { args, .. } => {
                 out.printf(&self.format(id as usize, args, record, &decoder));
@@ -164,21 +154,21 @@ impl<'m> EventPrinter<'m> {
                 out.join(&parts.join(sep));
             }
             Event::PrintValue { value } => {
-                let v = maps::decode_part(record, value, &decoder);
+                let v = crate::maps::decode_part(record, value, &decoder);
                 out.value(&v);
             }
             Event::PrintMap { map, top, div } => {
-                if let Some(spec) = self.manifest.maps.get(*map) {
-                    self.print_map(spec, session, *top as usize, *div, out, err);
+                if let Some(spec) = maps.manifest.maps.get(*map) {
+                    maps.print_map(spec, *top as usize, *div, out, err);
                 }
             }
             Event::Clear { map } | Event::Zero { map } => {
-                if let Some(spec) = self.manifest.maps.get(*map) {
-                    if let Some(fd) = session.map_fd(&spec.object_name) {
+                if let Some(spec) = maps.manifest.maps.get(*map) {
+                    if let Some(fd) = maps.fd(&spec.object_name) {
                         let _ = if matches!(event, Event::Clear { .. }) {
-                            maps::clear(spec, fd)
+                            crate::maps::clear(spec, fd)
                         } else {
-                            maps::zero(spec, fd, self.cpus)
+                            crate::maps::zero(spec, fd, self.cpus)
                         };
                     }
                 }
@@ -186,7 +176,7 @@ impl<'m> EventPrinter<'m> {
             Event::Process => {
                 if let Some(pid) = record.get(8..12) {
                     let pid = u32::from_le_bytes(pid.try_into().expect("4 bytes"));
-                    self.symbols.remember_process(pid);
+                    maps.symbols.remember_process(pid);
                 }
             }
             Event::Exit => return Dispatch::Exit,
@@ -196,42 +186,11 @@ impl<'m> EventPrinter<'m> {
 
     /// Reports the events lost since the last report: the kernel side
     /// counts every record the ring buffer had no room for.
-    pub fn report_lost_events(&mut self, session: &Session, out: &mut Output) {
-        let lost = session.problem_count(counter::LOST_EVENTS);
+    pub fn report_lost_events(&mut self, maps: &LoadedMaps, out: &mut Output) {
+        let lost = maps.problem_count(counter::LOST_EVENTS);
         if lost > self.lost_reported {
             out.lost_events(lost - self.lost_reported);
             self.lost_reported = lost;
-        }
-    }
-
-    pub fn print_map(
-        &self,
-        spec: &MapSpec,
-        session: &Session,
-        top: usize,
-        div: u64,
-        out: &mut Output,
-        err: &mut dyn Write,
-    ) {
-        if let Some(snapshot) = self.snapshot(spec, session, err) {
-            out.map(&snapshot, top, div);
-        }
-    }
-
-    /// Reads a map, decoded; a failure is reported to `err`.
-    pub fn snapshot(
-        &self,
-        spec: &MapSpec,
-        session: &Session,
-        err: &mut dyn Write,
-    ) -> Option<MapSnapshot> {
-        let fd = session.map_fd(&spec.object_name)?;
-        match maps::snapshot(spec, fd, session.cpus(), &self.decoder(session)) {
-            Ok(snapshot) => Some(snapshot),
-            Err(e) => {
-                let _ = writeln!(err, "rtrace: cannot read {}: {e}", spec.name);
-                None
-            }
         }
     }
 }

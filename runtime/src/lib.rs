@@ -8,6 +8,8 @@ pub mod errors;
 pub mod events;
 pub mod flamegraph;
 pub mod kernel_functions;
+pub mod live;
+pub mod loaded;
 pub mod maps;
 pub mod metrics;
 pub mod output;

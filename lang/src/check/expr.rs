@@ -14,15 +14,18 @@ use std::collections::HashSet;
 pub(super) struct State {
     pub types: Vec<Type>,
     pub maps: IndexMap<String, MapInfo>,
+    /// Maps of earlier programs (REPL entries), whose types are fixed.
+    earlier: IndexMap<String, MapInfo>,
     pub vars: Vec<IndexMap<String, Type>>,
     pub diagnostics: Diagnostics,
 }
 
 impl State {
-    pub fn new(expr_count: usize) -> State {
+    pub fn new(expr_count: usize, earlier: &IndexMap<String, MapInfo>) -> State {
         State {
             types: vec![Type::Void; expr_count],
-            maps: IndexMap::new(),
+            maps: earlier.clone(),
+            earlier: earlier.clone(),
             vars: Vec::new(),
             diagnostics: Vec::new(),
         }
@@ -410,13 +413,20 @@ fn define_map(
         state.diagnostics.push(d);
         return;
     }
+    keep_earlier_type(name, span, state);
+    let Some(info) = state.maps.get_mut(name) else {
+        return;
+    };
     let merged = match (info.value, value) {
         (MapValueType::Agg(a), MapValueType::Agg(b)) if a == b => Some(info.value),
         (MapValueType::Plain(a), MapValueType::Plain(b)) => unify(a, b).map(MapValueType::Plain),
         _ => None,
     };
     match merged {
-        Some(m) => info.value = m,
+        Some(m) => {
+            info.value = m;
+            keep_earlier_type(name, span, state);
+        }
         None => {
             let describe = |v: MapValueType| match v {
                 MapValueType::Agg(k) => format!("{}()", k.function()),
@@ -430,8 +440,14 @@ fn define_map(
                     describe(info.value)
                 ),
             )
-            .with_label("conflicting assignment")
-            .with_related(first, "first assigned here");
+            .with_label("conflicting assignment");
+            d = match state.earlier.contains_key(name) {
+                true => d.with_hint(format!(
+                    "an earlier entry made {display} {} map",
+                    describe(info.value)
+                )),
+                false => d.with_related(first, "first assigned here"),
+            };
             if let (MapValueType::Plain(old), MapValueType::Plain(new)) = (info.value, value) {
                 d = tuple::mismatch_hint(d, old, new);
             }
@@ -441,6 +457,44 @@ fn define_map(
             state.diagnostics.push(d);
         }
     }
+}
+
+/// A map of an earlier program keeps its type: its kernel map exists
+/// already. A use that would widen it (a longer string, a wider key) is an
+/// error, and the type is left as it was.
+fn keep_earlier_type(name: &str, span: Span, state: &mut State) {
+    let (Some(before), Some(now)) = (state.earlier.get(name), state.maps.get_mut(name)) else {
+        return;
+    };
+    if before.keys == now.keys && before.value == now.value {
+        return;
+    }
+    let describe = |info: &MapInfo| {
+        let value = match info.value {
+            MapValueType::Agg(k) => format!("{}()", k.function()),
+            MapValueType::Plain(t) => t.to_string(),
+        };
+        match &info.keys {
+            None => value,
+            Some(keys) => {
+                let keys: Vec<String> = keys.iter().map(Type::to_string).collect();
+                format!("[{}] -> {value}", keys.join(", "))
+            }
+        }
+    };
+    let d = Diagnostic::error(
+        span,
+        format!(
+            "@{name} would become {} here, but an earlier entry made it {}",
+            describe(now),
+            describe(before)
+        ),
+    )
+    .with_label("changes the type of an existing map")
+    .with_hint("its kernel map exists already: use a new map name for values of another type");
+    now.keys.clone_from(&before.keys);
+    now.value = before.value;
+    state.diagnostics.push(d);
 }
 
 fn merge_keys(
@@ -700,7 +754,9 @@ fn check_map_read(
                     state.diagnostics.push(d);
                 }
             }
-            info.value.as_type()
+            let value = info.value.as_type();
+            keep_earlier_type(name, expr.span, state);
+            value
         }
         None => {
             let mut d = Diagnostic::error(

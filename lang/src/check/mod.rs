@@ -90,11 +90,23 @@ impl MapInfo {
 
 /// Checks a parsed program.
 pub fn check(program: &Program, env: &CheckEnv) -> Result<Checked, Diagnostics> {
+    check_with_maps(program, env, &IndexMap::new())
+}
+
+/// Checks a program that shares maps with programs checked before it (the
+/// REPL's earlier entries): `earlier` are their maps, which the program may
+/// read and update but not retype, since their kernel maps exist already.
+/// The result's maps start with `earlier`, in the same order.
+pub fn check_with_maps(
+    program: &Program,
+    env: &CheckEnv,
+    earlier: &IndexMap<String, MapInfo>,
+) -> Result<Checked, Diagnostics> {
     let attaches = probe::resolve_all(program, env)?;
     // Map and variable types are decided by assignments that may come after
     // a use (an END block printing a map filled by a tracepoint). A first
     // silent round learns them; the second round checks with them known.
-    let mut state = expr::State::new(program.expr_count as usize);
+    let mut state = expr::State::new(program.expr_count as usize, earlier);
     for _ in 0..2 {
         state.reset_round();
         expr::check_program(program, &attaches, env, &mut state);

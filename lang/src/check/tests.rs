@@ -152,3 +152,37 @@ fn variables_must_be_assigned_before_use() {
 
 #[path = "tests/tuples.rs"]
 mod tuples;
+fn run_after(source: &str, earlier: &IndexMap<String, MapInfo>) -> Result<Checked, Diagnostics> {
+    let p = crate::parse(source).expect("parses");
+    let env = CheckEnv {
+        kernel: &OneTracepoint,
+        builtins: &NoBuiltins,
+        params: &[],
+        pid: None,
+        config: &crate::config::Config::default(),
+    };
+    check_with_maps(&p, &env, earlier)
+}
+
+#[test]
+fn earlier_maps_are_known_and_come_first() {
+    let first = run_after("BEGIN { @a[\"k\"] = 1; }", &IndexMap::new()).unwrap();
+    let second = run_after("BEGIN { @b = @a[\"x\"]; }", &first.maps).unwrap();
+    let names: Vec<&str> = second.maps.keys().map(String::as_str).collect();
+    assert_eq!(names, ["a", "b"]);
+    assert_eq!(second.maps["a"], first.maps["a"]);
+}
+
+#[test]
+fn earlier_maps_keep_their_types() {
+    let first = run_after("BEGIN { @s = \"ab\"; @n = 1; }", &IndexMap::new()).unwrap();
+    let d = run_after("BEGIN { @s = \"a longer string\"; }", &first.maps).unwrap_err();
+    assert_eq!(
+        d[0].message,
+        "@s would become string[16] here, but an earlier entry made it string[3]"
+    );
+    // The other entry's source is not this one: no "first assigned here".
+    let d = run_after("BEGIN { @n = \"x\"; }", &first.maps).unwrap_err();
+    assert!(d[0].related.is_empty(), "{:?}", d[0]);
+    assert_eq!(d[0].hints, ["an earlier entry made @n a int64 map"]);
+}

@@ -2,7 +2,7 @@ use std::{
     borrow::Cow,
     collections::{HashMap, HashSet},
     fs, io, iter,
-    os::fd::{AsFd as _, AsRawFd as _},
+    os::fd::{AsFd as _, AsRawFd as _, OwnedFd},
     path::{Path, PathBuf},
     sync::{Arc, LazyLock},
 };
@@ -125,6 +125,8 @@ pub struct EbpfLoader<'a> {
     // Map pin path overrides the pin path of the map that matches the provided name before
     // it is created.
     map_pin_path_by_name: HashMap<&'a str, Cow<'a, Path>>,
+    // rtrace: maps that already exist, used instead of creating new ones.
+    existing_maps: HashMap<&'a str, OwnedFd>,
 
     extensions: HashSet<&'a str>,
     verifier_log_level: VerifierLogLevel,
@@ -168,6 +170,7 @@ impl<'a> EbpfLoader<'a> {
             globals: HashMap::new(),
             max_entries: HashMap::new(),
             map_pin_path_by_name: HashMap::new(),
+            existing_maps: HashMap::new(),
             extensions: HashSet::new(),
             verifier_log_level: VerifierLogLevel::default(),
             allow_unsupported_maps: false,
@@ -345,6 +348,19 @@ impl<'a> EbpfLoader<'a> {
         self
     }
 
+    /// rtrace: uses an existing map for the map that matches the provided
+    /// name instead of creating one: the programs of this object then share
+    /// it with the programs of another object, as they would through a
+    /// pinned map, without a BPF filesystem or pins to remove.
+    ///
+    /// The map's definition in the object must match the existing map (type,
+    /// key and value sizes); the kernel's verifier checks the programs'
+    /// accesses against the existing map.
+    pub fn existing_map(&mut self, name: &'a str, fd: OwnedFd) -> &mut Self {
+        self.existing_maps.insert(name, fd);
+        self
+    }
+
     /// Treat the provided program as an [`Extension`]
     ///
     /// When attempting to load the program with the provided `name`
@@ -429,6 +445,7 @@ impl<'a> EbpfLoader<'a> {
             verifier_log_level,
             allow_unsupported_maps,
             map_pin_path_by_name,
+            existing_maps,
         } = self;
         let mut obj = Object::parse(data)?;
         obj.patch_map_data(globals.clone())?;
@@ -565,7 +582,9 @@ impl<'a> EbpfLoader<'a> {
             } else {
                 None
             };
-            let mut map = if let Some(pin_path) = map_pin_path_by_name.get(name.as_str()) {
+            let mut map = if let Some(fd) = existing_maps.remove(name.as_str()) {
+                MapData::from_existing(map_obj, fd)
+            } else if let Some(pin_path) = map_pin_path_by_name.get(name.as_str()) {
                 MapData::create_pinned_by_name(pin_path, map_obj, &name, btf_fd, inner_map_obj)?
             } else {
                 match map_obj.pinning() {

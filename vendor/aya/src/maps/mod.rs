@@ -859,6 +859,14 @@ impl MapData {
         })
     }
 
+    /// rtrace: an existing map under the definition the object gives it.
+    pub(crate) fn from_existing(obj: aya_obj::Map, fd: OwnedFd) -> Self {
+        Self {
+            obj,
+            fd: MapFd::from_fd(crate::MockableFd::from_fd(fd)),
+        }
+    }
+
     pub(crate) fn create_pinned_by_name<P: AsRef<Path>>(
         path: P,
         obj: aya_obj::Map,
