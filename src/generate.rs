@@ -4,7 +4,7 @@
 
 use clap::{CommandFactory, ValueEnum};
 use rtrace_lang::probes::PROBE_TYPES;
-use rtrace_stdlib::builtin::Form;
+use rtrace_stdlib::builtin::{Builtin, Form};
 use rtrace_stdlib::BUILTINS;
 use std::io::{self, Write};
 
@@ -99,7 +99,7 @@ fn language_sections() -> String {
         page.push_str(&format!("\n{}\n", roff(probe.summary)));
     }
     page.push_str(".SH BUILTINS\n");
-    for builtin in BUILTINS {
+    for builtin in distinct_builtins() {
         page.push_str(&format!(
             ".TP\n\\fB{}\\fR\n{}\n",
             roff(builtin.usage()),
@@ -157,7 +157,7 @@ pub fn reference() -> String {
         text.push_str(&format!(
             "\n## {title}\n\n| builtin | meaning |\n| --- | --- |\n"
         ));
-        for builtin in BUILTINS.iter().filter(|b| b.form() == form) {
+        for builtin in distinct_builtins().filter(|b| b.form() == form) {
             text.push_str(&format!(
                 "| `{}` | {} |\n",
                 cell(builtin.usage()),
@@ -166,6 +166,16 @@ pub fn reference() -> String {
         }
     }
     text
+}
+
+/// The builtins, each usage once: `arg0` ... `arg11` are one entry each
+/// in the table but one `argN` in the reference.
+fn distinct_builtins() -> impl Iterator<Item = &'static dyn Builtin> {
+    let mut seen = std::collections::HashSet::new();
+    BUILTINS
+        .iter()
+        .copied()
+        .filter(move |b| seen.insert((b.usage(), b.form() == Form::Function)))
 }
 
 /// A Markdown table cell: pipes would end it.
