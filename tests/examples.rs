@@ -39,7 +39,10 @@ fn unexpected_errors(stderr: &str) -> Vec<&str> {
 #[test]
 fn there_are_at_least_fifteen_examples() {
     let count = examples().len();
-    assert!(count >= 15, "examples/ holds {count} tools, want 15 or more");
+    assert!(
+        count >= 15,
+        "examples/ holds {count} tools, want 15 or more"
+    );
 }
 
 #[test]
@@ -57,15 +60,18 @@ fn every_example_compiles() {
             failures.push(format!("{}:\n{stderr}", file.display()));
         }
     }
-    assert!(failures.is_empty(), "examples that do not compile:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "examples that do not compile:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn every_example_is_documented() {
-    let readme = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/README.md"),
-    )
-    .expect("examples/README.md exists");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/README.md"))
+            .expect("examples/README.md exists");
     let mut missing = Vec::new();
     for file in examples() {
         let name = file.file_stem().unwrap().to_string_lossy().into_owned();
