@@ -98,6 +98,8 @@ make_initramfs() {
   # built in.
   mkdir -p "$root$repo/tests"
   cp -r "$repo/tests/runtime" "$root$repo/tests/"
+  # The example tools, which cases run as scripts (PROG_FILE examples/...).
+  cp -r "$repo/examples" "$root$repo/"
   {
     echo "export RTRACE_BIN=/rtrace/rtrace"
     echo "export RTRACE_WORKLOAD=/rtrace/rtrace-workload"
