@@ -21,6 +21,9 @@ pub struct Links {
     uprobes: Vec<UprobeLink>,
     /// kprobe_multi links, one per program.
     kprobes: Vec<std::os::fd::OwnedFd>,
+    /// Functions of a wildcard the kernel would not probe, skipped (as
+    /// bpftrace skips them) rather than failing the whole wildcard.
+    pub skipped: Vec<AttachError>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +91,15 @@ pub fn attach_all(
                 }
                 (Attach::KernelFunction { target, via }, program) => {
                     match kernel_function::attach(program, target, *via) {
+                        // One function of several (a wildcard) may be one
+                        // the kernel refuses, e.g. a name kallsyms has
+                        // twice: skip it, unless nothing attaches at all.
+                        Some(Err(e)) if spec.attach.len() > 1 => {
+                            links.skipped.push(fail(&e));
+                            if links.skipped.len() >= spec.attach.len() {
+                                return Err(links.skipped.swap_remove(0));
+                            }
+                        }
                         Some(result) => result.map_err(|e| fail(&e))?,
                         None => return Err(mismatch(attach)),
                     }

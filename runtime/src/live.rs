@@ -115,7 +115,7 @@ impl LiveSession {
         loaded.run_special(&Attach::Begin)?;
         let exit = loaded.drain(out, err) == Dispatch::Exit;
         if !exit {
-            loaded.attach(self.pid)?;
+            loaded.attach(self.pid, err)?;
         }
         // Only an entry that loaded and attached adds maps to the session:
         // the checker learns them from the same entries.

@@ -286,9 +286,14 @@ impl Loaded {
 
     /// Attaches every program; `pid` restricts user-space probes to one
     /// process.
-    pub fn attach(&mut self, pid: Option<u32>) -> Result<(), RunError> {
+    /// Functions of a wildcard that could not be probed are skipped, each
+    /// with a warning on `err`.
+    pub fn attach(&mut self, pid: Option<u32>, err: &mut dyn Write) -> Result<(), RunError> {
         let links = attach::attach_all(&mut self.ebpf, &self.maps.manifest, pid, self.uprobe_multi)
             .map_err(RunError::Attach)?;
+        for skipped in &links.skipped {
+            let _ = writeln!(err, "rtrace: warning: skipping {skipped}");
+        }
         self.links = Some(links);
         Ok(())
     }

@@ -87,7 +87,7 @@ impl<'c> Session<'c> {
         loaded.run_special(&Attach::Begin)?;
         let mut stop = loaded.drain(out, err) == Dispatch::Exit;
         if !stop {
-            loaded.attach(self.pid)?;
+            loaded.attach(self.pid, err)?;
             if let Some(child) = &mut self.child {
                 child.release();
             }
