@@ -292,7 +292,11 @@ impl Loaded {
         let links = attach::attach_all(&mut self.ebpf, &self.maps.manifest, pid, self.uprobe_multi)
             .map_err(RunError::Attach)?;
         for skipped in &links.skipped {
-            let _ = writeln!(err, "rtrace: warning: skipping {skipped}");
+            let _ = writeln!(
+                err,
+                "rtrace: warning: skipping {}: {}",
+                skipped.probe, skipped.cause
+            );
         }
         self.links = Some(links);
         Ok(())
@@ -347,8 +351,9 @@ impl Loaded {
         if failed > 0 {
             let _ = writeln!(
                 err,
-                "{failed} map updates failed although no map was full: the kernel had no memory \
-                 for a new entry, or the map was in use by a probe this one interrupted"
+                "{failed} map updates failed with another error than a full map's (E2BIG): \
+                 the kernel had no memory for a new entry, or the map was in use by a probe \
+                 this one interrupted"
             );
         }
     }

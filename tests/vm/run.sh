@@ -100,6 +100,9 @@ make_initramfs() {
   cp -r "$repo/tests/runtime" "$root$repo/tests/"
   # The example tools, which cases run as scripts (PROG_FILE examples/...).
   cp -r "$repo/examples" "$root$repo/"
+  # A user database, as every system has (username prints names from it).
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
   {
     echo "export RTRACE_BIN=/rtrace/rtrace"
     echo "export RTRACE_WORKLOAD=/rtrace/rtrace-workload"
