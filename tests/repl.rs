@@ -223,9 +223,13 @@ fn completion_streaming_and_history() {
     // Ctrl-C drops what is typed, not the session.
     repl.pty.send("@c = garbage").expect("typing");
     repl.pty.flush().expect("typing");
+    repl.expect("garbage");
     repl.pty.send_control('c').expect("Ctrl-C");
-    // (rustyline drops keys typed before the next prompt is read.)
+    // The fresh prompt after the dropped line. rustyline drops keys typed
+    // before it reads the next line, and a redraw of the old line also
+    // shows a prompt: give it a moment before typing on.
     repl.expect(PROMPT);
+    std::thread::sleep(std::time::Duration::from_millis(500));
     repl.line(":maps");
     repl.expect("@c: count()");
     repl.expect(PROMPT);
