@@ -361,19 +361,26 @@ fn run() -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         },
-        Err(RunError::Verifier {
+        Err(e) => {
+            report_run_error(&e, &compiled, &source);
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// A load or run failure: a verifier rejection mapped back to the source,
+/// anything else as one sentence with its causes.
+fn report_run_error(e: &RunError, compiled: &Compiled, source: &Source) {
+    match e {
+        RunError::Verifier {
             probe,
             program,
             log,
-        }) => {
+        } => {
             eprintln!("rtrace: the kernel's verifier rejected the program for {probe}");
-            explain_verifier(&compiled, program, &log, &source);
-            Ok(ExitCode::FAILURE)
+            explain_verifier(compiled, *program, log, source);
         }
-        Err(e) => {
-            eprintln!("rtrace: {}", error_text(&e));
-            Ok(ExitCode::FAILURE)
-        }
+        e => eprintln!("rtrace: {}", error_text(e)),
     }
 }
 

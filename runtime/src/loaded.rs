@@ -7,7 +7,7 @@ use crate::errors::RunError;
 use crate::events::{Dispatch, EventPrinter};
 use crate::maps;
 use crate::output::Output;
-use crate::symbols::{Decoder, Symbols};
+use crate::symbols::{Decoder, MapFds, Symbols};
 use aya::maps::{Map, MapData, RingBuf};
 use aya::programs::Program;
 use aya::{Ebpf, EbpfLoader};
@@ -50,7 +50,7 @@ impl LoadedMaps {
 
     /// Decodes values of these maps and events, stacks included.
     pub fn decoder(&self) -> Decoder<'_> {
-        Decoder::new(&self.symbols, &self.manifest, |name| self.fd(name))
+        Decoder::new(&self.symbols, &self.manifest, self)
     }
 
     pub fn fd(&self, object_name: &str) -> Option<BorrowedFd<'_>> {
@@ -122,6 +122,12 @@ impl LoadedMaps {
         for spec in specs {
             self.print_map(spec, 0, 1, out, err);
         }
+    }
+}
+
+impl MapFds for LoadedMaps {
+    fn map_fd(&self, object_name: &str) -> Option<BorrowedFd<'_>> {
+        self.fd(object_name)
     }
 }
 

@@ -11,7 +11,7 @@ mod input;
 mod printer;
 
 use crate::cli::Cli;
-use crate::{compile_with, error_text, explain_verifier, monotonic_ns, print_listing, Source};
+use crate::{compile_with, error_text, monotonic_ns, print_listing, report_run_error, Source};
 use anyhow::Context;
 use commands::{Command, COMMANDS};
 use editor::{Editor, Input};
@@ -20,7 +20,6 @@ use printer::PromptWriter;
 use rtrace_codegen::manifest::MapSpec;
 use rtrace_lang::check::{MapInfo, MapValueType};
 use rtrace_lang::config::Config;
-use rtrace_runtime::errors::RunError;
 use rtrace_runtime::events::Dispatch;
 use rtrace_runtime::live::{Added, LiveSession, MapPrint};
 use rtrace_runtime::output::Output;
@@ -191,17 +190,8 @@ impl Repl<'_> {
                 Flow::Continue
             }
             Ok(Added::Exit) => Flow::Quit,
-            Err(RunError::Verifier {
-                probe,
-                program,
-                log,
-            }) => {
-                eprintln!("rtrace: the kernel's verifier rejected the program for {probe}");
-                explain_verifier(&compiled, program, &log, &source);
-                Flow::Continue
-            }
             Err(e) => {
-                eprintln!("rtrace: {}", error_text(&e));
+                report_run_error(&e, &compiled, &source);
                 Flow::Continue
             }
         }

@@ -9,7 +9,7 @@ pub mod exposition;
 mod server;
 
 use crate::maps;
-use crate::symbols::{Decoder, Symbols};
+use crate::symbols::{Decoder, MapFds, Symbols};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::DescriptorEncoder;
 use prometheus_client::registry::Registry;
@@ -29,7 +29,7 @@ pub struct MapsCollector {
     manifest: Manifest,
     /// Duplicates of the descriptors of the user maps and the stack trace
     /// maps, by object name.
-    fds: HashMap<String, OwnedFd>,
+    fds: Fds,
     cpus: usize,
 }
 
@@ -37,7 +37,7 @@ impl MapsCollector {
     pub fn new(manifest: Manifest, fds: HashMap<String, OwnedFd>, cpus: usize) -> MapsCollector {
         MapsCollector {
             manifest,
-            fds,
+            fds: Fds(fds),
             cpus,
         }
     }
@@ -48,11 +48,9 @@ impl Collector for MapsCollector {
         // Symbol caches are per scrape: they are the event loop thread's
         // otherwise, and a scrape every few seconds reads little.
         let symbols = Symbols::new();
-        let decoder = Decoder::new(&symbols, &self.manifest, |name| {
-            self.fds.get(name).map(|fd| fd.as_fd())
-        });
+        let decoder = Decoder::new(&symbols, &self.manifest, &self.fds);
         for spec in &self.manifest.maps {
-            let Some(fd) = self.fds.get(&spec.object_name) else {
+            let Some(fd) = self.fds.0.get(&spec.object_name) else {
                 continue;
             };
             // A map that cannot be read now is left out of this scrape,
@@ -62,6 +60,16 @@ impl Collector for MapsCollector {
             }
         }
         Ok(())
+    }
+}
+
+/// The duplicated descriptors, by object name.
+#[derive(Debug)]
+struct Fds(HashMap<String, OwnedFd>);
+
+impl MapFds for Fds {
+    fn map_fd(&self, object_name: &str) -> Option<std::os::fd::BorrowedFd<'_>> {
+        self.0.get(object_name).map(|fd| fd.as_fd())
     }
 }
 

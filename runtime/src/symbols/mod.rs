@@ -131,27 +131,34 @@ fn unknown(address: u64) -> Frame {
     }
 }
 
+/// Where a decoder finds the stack trace maps' descriptors, by object name.
+pub trait MapFds {
+    fn map_fd(&self, object_name: &str) -> Option<BorrowedFd<'_>>;
+}
+
+/// For values without stacks.
+struct NoMaps;
+
+impl MapFds for NoMaps {
+    fn map_fd(&self, _: &str) -> Option<BorrowedFd<'_>> {
+        None
+    }
+}
+
 /// What decoding stack and symbol values needs: the symbol caches and the
-/// stack trace maps.
+/// stack trace maps. Cheap to make (no allocation): one is made per event.
 pub struct Decoder<'a> {
     pub symbols: &'a Symbols,
-    stack_maps: Vec<(u16, BorrowedFd<'a>)>,
+    manifest: Option<&'a Manifest>,
+    fds: &'a dyn MapFds,
 }
 
 impl<'a> Decoder<'a> {
-    pub fn new(
-        symbols: &'a Symbols,
-        manifest: &Manifest,
-        map_fd: impl Fn(&str) -> Option<BorrowedFd<'a>>,
-    ) -> Decoder<'a> {
-        let stack_maps = manifest
-            .stack_maps
-            .iter()
-            .filter_map(|m| Some((m.limit, map_fd(&m.object_name)?)))
-            .collect();
+    pub fn new(symbols: &'a Symbols, manifest: &'a Manifest, fds: &'a dyn MapFds) -> Decoder<'a> {
         Decoder {
             symbols,
-            stack_maps,
+            manifest: Some(manifest),
+            fds,
         }
     }
 
@@ -160,8 +167,19 @@ impl<'a> Decoder<'a> {
     pub fn without_stacks(symbols: &'a Symbols) -> Decoder<'a> {
         Decoder {
             symbols,
-            stack_maps: Vec::new(),
+            manifest: None,
+            fds: &NoMaps,
         }
+    }
+
+    /// The stack trace map of stacks of up to `limit` frames.
+    fn stack_map(&self, limit: u16) -> Option<BorrowedFd<'a>> {
+        let spec = self
+            .manifest?
+            .stack_maps
+            .iter()
+            .find(|m| m.limit == limit)?;
+        self.fds.map_fd(&spec.object_name)
     }
 
     /// Reads and symbolizes the stack a program stored as `key`.
@@ -179,11 +197,11 @@ impl<'a> Decoder<'a> {
         if (id as i32) < 0 {
             return stack;
         }
-        let Some((_, fd)) = self.stack_maps.iter().find(|(l, _)| *l == ty.limit) else {
+        let Some(fd) = self.stack_map(ty.limit) else {
             return stack;
         };
         let mut frames = vec![0u8; usize::from(ty.limit) * 8];
-        if !matches!(sys::lookup(*fd, &id.to_le_bytes(), &mut frames), Ok(true)) {
+        if !matches!(sys::lookup(fd, &id.to_le_bytes(), &mut frames), Ok(true)) {
             return stack;
         }
         stack.found = true;
