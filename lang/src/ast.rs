@@ -156,10 +156,26 @@ pub enum ExprKind {
         lhs: Box<Expr>,
         rhs: Box<Expr>,
     },
-    /// `(uint8)x`: truncates, then extends by the new signedness.
+    /// `(uint8)x` truncates, then extends by the new signedness;
+    /// `(struct path *)arg0` gives an address a kernel type.
     Cast {
-        to: crate::types::IntType,
+        to: TypeName,
         operand: Box<Expr>,
+    },
+    /// `*p`: what a pointer points to.
+    Deref(Box<Expr>),
+    /// `p[i]`, `array[i]`: an element in memory.
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
+    /// `sizeof(struct task_struct)`, `sizeof(x)`: a constant.
+    Sizeof(SizeofOperand),
+    /// `offsetof(struct sock, __sk_common.skc_dport)`: a constant.
+    Offsetof {
+        record: TypeName,
+        /// The member path, outermost first.
+        members: Vec<Ident>,
     },
     /// `c ? a : b`
     Ternary {
@@ -182,6 +198,44 @@ pub enum ExprKind {
         increment: bool,
         prefix: bool,
     },
+}
+
+/// A type written in the program: `uint32`, `struct sock *`, `enum pid_type`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TypeName {
+    pub base: TypeBase,
+    /// How many `*` follow the base.
+    pub pointers: u8,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TypeBase {
+    Int(crate::types::IntType),
+    Struct(String),
+    Union(String),
+    Enum(String),
+}
+
+impl std::fmt::Display for TypeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.base {
+            TypeBase::Int(i) => write!(f, "{}", crate::types::Type::Int(*i))?,
+            TypeBase::Struct(n) => write!(f, "struct {n}")?,
+            TypeBase::Union(n) => write!(f, "union {n}")?,
+            TypeBase::Enum(n) => write!(f, "enum {n}")?,
+        }
+        if self.pointers > 0 {
+            write!(f, " {}", "*".repeat(self.pointers as usize))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SizeofOperand {
+    Type(TypeName),
+    Expr(Box<Expr>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -260,5 +314,40 @@ impl UnaryOp {
             UnaryOp::Not => "!",
             UnaryOp::BitNot => "~",
         }
+    }
+}
+
+impl Expr {
+    /// Whether this expression or one inside it satisfies `wanted`.
+    pub fn any(&self, wanted: &dyn Fn(&Expr) -> bool) -> bool {
+        wanted(self) || crate::parser::tree::children(&self.kind).any(|e| e.any(wanted))
+    }
+}
+
+impl Probe {
+    /// Whether an expression of the predicate or body satisfies `wanted`.
+    pub fn any_expr(&self, wanted: &dyn Fn(&Expr) -> bool) -> bool {
+        self.predicate.as_ref().is_some_and(|p| p.any(wanted)) || self.body.any_expr(wanted)
+    }
+}
+
+impl Block {
+    pub fn any_expr(&self, wanted: &dyn Fn(&Expr) -> bool) -> bool {
+        self.stmts.iter().any(|stmt| match &stmt.kind {
+            StmtKind::Expr(e) => e.any(wanted),
+            StmtKind::Assign { target, value, .. } => target.any(wanted) || value.any(wanted),
+            StmtKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                cond.any(wanted)
+                    || then.any_expr(wanted)
+                    || otherwise.as_ref().is_some_and(|b| b.any_expr(wanted))
+            }
+            StmtKind::While { cond, body } => cond.any(wanted) || body.any_expr(wanted),
+            StmtKind::Unroll { body, .. } => body.any_expr(wanted),
+            StmtKind::Break | StmtKind::Continue => false,
+        })
     }
 }

@@ -10,6 +10,9 @@
 use crate::types::IntType;
 use std::collections::HashMap;
 
+mod navigate;
+pub use navigate::{Member, NameSpace, Shape};
+
 const MAGIC: u16 = 0xeb9f;
 const HEADER_LEN: usize = 24;
 /// Guards against reference cycles in corrupt data.
@@ -47,6 +50,8 @@ pub struct Btf {
     /// Whether the kernel was built with type tags: only then does a
     /// pointer without `__user` point into kernel memory for sure.
     has_type_tags: bool,
+    /// Type names and enum constants looked up so far.
+    lookups: std::sync::Mutex<navigate::Lookups>,
 }
 
 /// A kernel function's prototype.
@@ -70,6 +75,9 @@ pub struct CType {
     pub text: String,
     pub size: u32,
     pub value: Value,
+    /// For a pointer, what it points to (in kernel memory unless tagged
+    /// `__user`).
+    pub pointer: Option<crate::types::PtrType>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +87,8 @@ pub enum Value {
     /// tags, so a pointer may point to user or kernel memory.
     Pointer {
         user: Option<bool>,
+        /// The BTF id of the pointed-to type (0 for `void`).
+        pointee: u32,
     },
     /// Structs, unions, arrays and floats passed by value.
     Other,
@@ -122,6 +132,7 @@ impl Btf {
             offsets: Vec::new(),
             functions: HashMap::new(),
             has_type_tags: false,
+            lookups: Default::default(),
         };
         let mut at = types.start;
         while at < types.end {
@@ -183,9 +194,39 @@ impl Btf {
         Some((id, self.prototype_of(id)?))
     }
 
+    /// The arguments of a raw tracepoint. The kernel's `__bpf_trace_NAME`
+    /// stub has them with their names; failing that, the unnamed
+    /// `btf_trace_NAME` typedef has their types. Either way the first
+    /// parameter is the tracepoint's private data, not an argument.
+    pub fn raw_tracepoint(&self, name: &str) -> Option<Prototype> {
+        let mut proto = match self.function(&format!("__bpf_trace_{name}")) {
+            Some((_, proto)) => proto,
+            None => {
+                let typedef = self.named_type(NameSpace::Ordinary, &format!("btf_trace_{name}"))?;
+                let Shape::Pointer { pointee } = self.shape(typedef) else {
+                    return None;
+                };
+                self.prototype(pointee)?
+            }
+        };
+        if proto.params.is_empty() {
+            return None;
+        }
+        proto.params.remove(0);
+        for (i, param) in proto.params.iter_mut().enumerate() {
+            if param.name.starts_with("arg") && param.name[3..].parse::<usize>().is_ok() {
+                param.name = format!("arg{i}");
+            }
+        }
+        Some(proto)
+    }
+
     fn prototype_of(&self, func_id: u32) -> Option<Prototype> {
-        let func = self.raw(func_id)?;
-        let proto = self.raw(func.size_or_type)?;
+        self.prototype(self.raw(func_id)?.size_or_type)
+    }
+
+    fn prototype(&self, proto_id: u32) -> Option<Prototype> {
+        let proto = self.raw(proto_id)?;
         if proto.kind != kind::FUNC_PROTO {
             return None;
         }
@@ -211,10 +252,18 @@ impl Btf {
     }
 
     fn c_type(&self, id: u32) -> CType {
+        let value = self.value_of(id, 0);
+        let pointer = match value {
+            Value::Pointer { user, pointee } => {
+                Some(self.pointer_type(pointee, user == Some(true)))
+            }
+            _ => None,
+        };
         CType {
             text: self.spell(id, 0),
             size: self.size_of(id, 0),
-            value: self.value_of(id, 0),
+            value,
+            pointer,
         }
     }
 
@@ -259,6 +308,7 @@ impl Btf {
                 user: self
                     .has_type_tags
                     .then(|| depth < MAX_CHAIN && self.has_user_tag(raw.size_or_type)),
+                pointee: raw.size_or_type,
             },
             _ => Value::Other,
         }
@@ -489,12 +539,18 @@ mod tests {
         assert_eq!(proto.params[1].ty.text, "const char __user *");
         assert_eq!(
             proto.params[1].ty.value,
-            Value::Pointer { user: Some(true) }
+            Value::Pointer {
+                user: Some(true),
+                pointee: 5
+            }
         );
         assert_eq!(proto.params[2].ty.text, "struct open_how *");
         assert_eq!(
             proto.params[2].ty.value,
-            Value::Pointer { user: Some(false) }
+            Value::Pointer {
+                user: Some(false),
+                pointee: 7
+            }
         );
         let ret = proto.ret.unwrap();
         assert_eq!((ret.text.as_str(), ret.size), ("long", 8));
@@ -507,7 +563,13 @@ mod tests {
         let btf = Btf::parse(openat2(false)).unwrap();
         let (_, proto) = btf.function("do_sys_openat2").unwrap();
         assert_eq!(proto.params[1].ty.text, "const char *");
-        assert_eq!(proto.params[1].ty.value, Value::Pointer { user: None });
+        assert_eq!(
+            proto.params[1].ty.value,
+            Value::Pointer {
+                user: None,
+                pointee: 4
+            }
+        );
     }
 
     #[test]

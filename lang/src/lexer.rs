@@ -65,6 +65,13 @@ pub enum Token<'src> {
     Break,
     Continue,
     Unroll,
+    /// `struct`, `union`, `enum`: kernel type names in casts, `sizeof`
+    /// and `offsetof`.
+    Struct,
+    Union,
+    Enum,
+    Sizeof,
+    Offsetof,
 
     LParen,
     RParen,
@@ -177,6 +184,12 @@ impl<'src> Lexer<'src> {
             let single = |tok, mode| (tok, mode, start + 1);
             let (token, mode, end) = match c {
                 _ if trimmed.starts_with("//") => {
+                    self.pos += trimmed.find('\n').unwrap_or(trimmed.len());
+                    continue;
+                }
+                // Types come from the kernel's BTF, so the headers a
+                // bpftrace script includes for them are not needed.
+                _ if trimmed.starts_with("#include") => {
                     self.pos += trimmed.find('\n').unwrap_or(trimmed.len());
                     continue;
                 }

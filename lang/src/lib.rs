@@ -8,6 +8,7 @@ pub mod diagnostic;
 pub mod format;
 pub mod kernel;
 pub mod lexer;
+pub mod memory;
 pub mod parser;
 pub mod probes;
 pub mod pt_regs;

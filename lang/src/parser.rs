@@ -2,7 +2,7 @@
 //! `grammar/rtrace.lalrpop` to an [`ast::Program`].
 
 mod errors;
-mod tree;
+pub(crate) mod tree;
 
 use crate::ast;
 use crate::diagnostic::Diagnostic;

@@ -2,7 +2,7 @@
 //! parsed into typed fields, so `args.filename` is checked and read at the
 //! right offset.
 
-use crate::types::{IntType, Type};
+use crate::types::{IntType, PtrType, Type};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TracepointFormat {
@@ -30,10 +30,9 @@ pub enum FieldKind {
     /// `__data_loc char[] name`: a u32 whose low half is the string's
     /// offset in the record and high half its length.
     DataLocString,
-    /// A pointer; `user` when it points into the traced process's memory.
-    Pointer {
-        user: bool,
-    },
+    /// A pointer: into the traced process's memory when `user`; typed
+    /// from BTF for kernel functions' arguments.
+    Pointer(PtrType),
     /// Arrays other than strings and anything else we cannot type yet.
     Unsupported,
 }
@@ -45,7 +44,7 @@ impl Field {
             FieldKind::Int(int) => Some(Type::Int(int)),
             FieldKind::InlineString => Some(Type::Str(self.size + 1)),
             FieldKind::DataLocString => Some(Type::Str(crate::types::DEFAULT_STR_SIZE)),
-            FieldKind::Pointer { user } => Some(Type::Ptr { user }),
+            FieldKind::Pointer(p) => Some(Type::Ptr(p)),
             FieldKind::Unsupported => None,
         }
     }
@@ -129,7 +128,7 @@ fn classify(decl: &str, size: u32, signed: bool, user: bool) -> Option<(String, 
             FieldKind::Unsupported
         }
     } else if base.contains('*') {
-        FieldKind::Pointer { user }
+        FieldKind::Pointer(PtrType::untyped(user))
     } else if matches!(size, 1 | 2 | 4 | 8) {
         FieldKind::Int(IntType {
             bits: (size * 8) as u8,
@@ -178,7 +177,7 @@ mod tests {
         assert_eq!(names, ["__syscall_nr", "dfd", "filename", "mode"]);
         let filename = format.field("filename").unwrap();
         assert_eq!(filename.offset, 24);
-        assert_eq!(filename.kind, FieldKind::Pointer { user: true });
+        assert_eq!(filename.value_type(), Some(Type::untyped_ptr(true)));
         assert_eq!(
             format.field("mode").unwrap().kind,
             FieldKind::Int(IntType::U64)

@@ -133,10 +133,13 @@ pub enum Type {
     Str(u32),
     /// The result of an aggregation function; only assignable to a map.
     Agg(AggKind),
-    /// A pointer into kernel or user memory (tracepoint `char *` fields).
-    Ptr {
-        user: bool,
-    },
+    /// A pointer into kernel or user memory: tracepoint `char *` fields,
+    /// BTF-typed arguments, casts such as `(struct path *)arg0`.
+    Ptr(PtrType),
+    /// A kernel struct, union or array that stays in memory: its address,
+    /// from which `.field` and `[i]` read (`$task->signal->rlim` before
+    /// the index). It never leaves the probe as a whole.
+    Record(MemoryType),
     /// `(1, "abc", pid)`: fixed-size elements, each at an 8-aligned offset.
     Tuple(TupleType),
     /// A stack id (with the pid in the high half for user stacks), turned
@@ -188,7 +191,8 @@ impl Type {
         match self {
             Type::Void => 0,
             Type::Int(_)
-            | Type::Ptr { .. }
+            | Type::Ptr(_)
+            | Type::Record(_)
             | Type::Stack(_)
             | Type::Sym { user: false }
             | Type::Username => 8,
@@ -210,6 +214,11 @@ impl Type {
             }
             _ => None,
         }
+    }
+
+    /// A pointer with nothing known about what it points to.
+    pub fn untyped_ptr(user: bool) -> Type {
+        Type::Ptr(PtrType::untyped(user))
     }
 
     /// The tuple type with these elements.
@@ -274,8 +283,8 @@ impl fmt::Display for Type {
             Type::Int(i) => write!(f, "{}int{}", if i.signed { "" } else { "u" }, i.bits),
             Type::Str(n) => write!(f, "string[{n}]"),
             Type::Agg(kind) => write!(f, "{}()", kind.function()),
-            Type::Ptr { user: true } => write!(f, "user pointer"),
-            Type::Ptr { user: false } => write!(f, "kernel pointer"),
+            Type::Ptr(p) => write!(f, "{p}"),
+            Type::Record(m) => write!(f, "{}", m.ty.name()),
             // As bpftrace writes it: `(int64,string[4])`.
             Type::Tuple(t) => {
                 let parts: Vec<String> = t.elements().iter().map(Type::to_string).collect();
@@ -293,6 +302,100 @@ impl fmt::Display for Type {
             Type::Buf(n) => write!(f, "buffer[{n}]"),
             Type::Timestamp(_) => write!(f, "timestamp"),
             Type::Username => write!(f, "username"),
+        }
+    }
+}
+
+/// A pointer: `depth` stars in front of `target`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PtrType {
+    /// Where it points: the traced process's memory or the kernel's.
+    pub user: bool,
+    /// 1 for `T *`, 2 for `T **`, ...
+    pub depth: u8,
+    pub target: Target,
+}
+
+impl PtrType {
+    pub fn untyped(user: bool) -> PtrType {
+        PtrType {
+            user,
+            depth: 1,
+            target: Target::Void,
+        }
+    }
+
+    /// The type `*p` has when it is a pointer again (`depth > 1`).
+    pub fn deref_pointer(self) -> Option<PtrType> {
+        (self.depth > 1).then_some(PtrType {
+            depth: self.depth - 1,
+            ..self
+        })
+    }
+}
+
+/// What a pointer points to, at the end of its stars.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// `void *`, or a pointer nothing is known about (`char *` fields of
+    /// tracepoints, which `str()` reads).
+    Void,
+    Int(IntType),
+    /// A type from the kernel's BTF.
+    Kernel(KernelType),
+}
+
+/// A type of the kernel's BTF: its id, with its C spelling for messages.
+/// The spelling is interned like tuple elements, so `Type` stays `Copy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct KernelType {
+    pub id: u32,
+    name: &'static str,
+}
+
+impl KernelType {
+    pub fn new(id: u32, name: &str) -> KernelType {
+        KernelType {
+            id,
+            name: intern_str(name),
+        }
+    }
+
+    /// How C spells it: `struct task_struct`, `u32[4]`.
+    pub fn name(self) -> &'static str {
+        self.name
+    }
+}
+
+/// A kernel type in memory at a known address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MemoryType {
+    pub ty: KernelType,
+    pub user: bool,
+}
+
+fn intern_str(text: &str) -> &'static str {
+    static INTERNED: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut set = INTERNED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(&known) = set.get(text) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(text.to_string().into_boxed_str());
+    set.insert(leaked);
+    leaked
+}
+
+impl fmt::Display for PtrType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let stars = "*".repeat(self.depth as usize);
+        let space = if self.user { "user " } else { "" };
+        match self.target {
+            Target::Void => write!(f, "{space}void {stars}"),
+            Target::Int(i) => write!(f, "{space}{} {stars}", Type::Int(i)),
+            Target::Kernel(k) => write!(f, "{space}{} {stars}", k.name()),
         }
     }
 }

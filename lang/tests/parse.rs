@@ -79,9 +79,14 @@ fn sexpr(e: &Expr) -> String {
             let fix = if *prefix { "pre" } else { "post" };
             format!("({fix}{op} {})", sexpr(target))
         }
-        ExprKind::Cast { to, operand } => {
-            let sign = if to.signed { "" } else { "u" };
-            format!("(cast {sign}int{} {})", to.bits, sexpr(operand))
+        ExprKind::Cast { to, operand } => format!("(cast {to} {})", sexpr(operand)),
+        ExprKind::Deref(operand) => format!("(* {})", sexpr(operand)),
+        ExprKind::Index { base, index } => format!("([] {} {})", sexpr(base), sexpr(index)),
+        ExprKind::Sizeof(SizeofOperand::Type(t)) => format!("(sizeof {t})"),
+        ExprKind::Sizeof(SizeofOperand::Expr(e)) => format!("(sizeof {})", sexpr(e)),
+        ExprKind::Offsetof { record, members } => {
+            let path: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
+            format!("(offsetof {record} {})", path.join("."))
         }
         ExprKind::Tuple(elements) => format!("(tuple {})", list(elements)),
         ExprKind::TupleIndex { base, index, .. } => format!("(.{index} {})", sexpr(base)),
@@ -309,6 +314,45 @@ fn casts_bind_like_unary_operators() {
     assert_eq!(e("(uint16)(int8)-x"), "(cast uint16 (cast int8 (- x)))");
     // A parenthesised name that is not a type is just a parenthesised name.
     assert_eq!(e("(pid) + 1"), "(+ pid 1)");
+}
+
+#[test]
+fn kernel_types_in_expressions() {
+    assert_eq!(
+        e("((struct path *)arg0)->dentry->d_name.name"),
+        "(. (-> (-> (cast struct path * arg0) dentry) d_name) name)"
+    );
+    assert_eq!(e("(union u **)p"), "(cast union u ** p)");
+    assert_eq!(e("(uint32 *)p"), "(cast uint32 * p)");
+    assert_eq!(e("(enum pid_type)x"), "(cast enum pid_type x)");
+    // `*` in front is a dereference, between operands a product.
+    assert_eq!(e("*p * 2"), "(* (* p) 2)");
+    assert_eq!(e("**p"), "(* (* p))");
+    assert_eq!(e("-*p"), "(- (* p))");
+    assert_eq!(e("*$t->mm"), "(* (-> $t mm))");
+    // `[i]` indexes anything but a bare map, whose `[` starts its keys.
+    assert_eq!(e("$a[1]"), "([] $a 1)");
+    assert_eq!(e("p->arr[i][2]"), "([] ([] (-> p arr) i) 2)");
+    assert_eq!(e("@m[1]"), "@m[1]");
+    assert_eq!(e("@m[1][2]"), "([] @m[1] 2)");
+    assert_eq!(
+        e("sizeof(struct task_struct)"),
+        "(sizeof struct task_struct)"
+    );
+    assert_eq!(e("sizeof(uint8 *)"), "(sizeof uint8 *)");
+    assert_eq!(e("sizeof(x + 1)"), "(sizeof (+ x 1))");
+    assert_eq!(e("sizeof((uint8)x)"), "(sizeof (cast uint8 x))");
+    assert_eq!(
+        e("offsetof(struct sock, __sk_common.skc_dport)"),
+        "(offsetof struct sock __sk_common.skc_dport)"
+    );
+}
+
+#[test]
+fn include_lines_are_skipped() {
+    let program = parse_ok("#include <linux/path.h>\n#include \"x.h\"\nBEGIN { a }");
+    assert_eq!(program.probes.len(), 1);
+    assert_eq!(block(&program.probes[0].body), "{a}");
 }
 
 #[test]

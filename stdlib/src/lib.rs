@@ -13,6 +13,7 @@ pub mod stacks;
 pub mod strings;
 pub mod symbols;
 pub mod system;
+pub mod task;
 pub mod time;
 pub mod value;
 
@@ -99,6 +100,9 @@ pub static BUILTINS: &[&dyn Builtin] = &[
     &proc::CgroupId,
     &proc::USERNAME,
     &proc::Cpid,
+    &task::Curtask,
+    &task::Ppid,
+    &task::Pcomm,
     &system::Signal,
     &system::SYSTEM,
     &system::CAT,

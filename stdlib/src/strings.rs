@@ -18,8 +18,10 @@ pub const MAX_STRLEN: u32 = 512 - 8;
 /// Where a pointer argument points, for the read helpers.
 fn address_space(cx: &FnCx, ptr_type: Type) -> AddressSpace {
     match ptr_type {
-        Type::Ptr { user: true } => AddressSpace::User,
-        Type::Ptr { user: false } => AddressSpace::Kernel,
+        Type::Ptr(p) if p.user => AddressSpace::User,
+        Type::Ptr(_) => AddressSpace::Kernel,
+        Type::Record(m) if m.user => AddressSpace::User,
+        Type::Record(_) => AddressSpace::Kernel,
         // An integer used as a pointer in a user-space probe (`str(arg0)`
         // in a uprobe) points into the probed process.
         _ if cx.attach.attach.kind().is_user_space() => AddressSpace::User,
@@ -30,7 +32,8 @@ fn address_space(cx: &FnCx, ptr_type: Type) -> AddressSpace {
 /// Requires argument `index` to be a pointer (or an integer used as one).
 fn expect_pointer(call: &CallInfo, index: usize, function: &str) -> Result<(), Diagnostic> {
     match call.arg_types[index] {
-        Type::Ptr { .. } | Type::Int(_) => Ok(()),
+        // An array in memory (`u8 data[16]`) reads from its address.
+        Type::Ptr(_) | Type::Int(_) | Type::Record(_) => Ok(()),
         other => Err(Diagnostic::error(
             call.arg_span(index),
             format!("{function}() reads from a pointer, found {other}"),

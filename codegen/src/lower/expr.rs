@@ -3,7 +3,7 @@
 //! builtins by their stdlib family.
 
 use super::cx::{FnCx, Operand, CTX};
-use super::{maps, strings, tuples, LowerError};
+use super::{maps, memory, strings, tuples, LowerError};
 use crate::asm::{AluOp, JmpOp, Reg, Size};
 use rtrace_lang::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
 use rtrace_lang::check::parse_int;
@@ -34,6 +34,13 @@ fn eval_inner(cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {
         tuples::eval_into(cx, expr, off, tuple)?;
         return Ok(Operand::Buf { off, size });
     }
+    // `sizeof`, `offsetof` and enum constants were worked out by the checker.
+    if let Some(&value) = cx.checked.constants.get(&expr.id) {
+        return Ok(Operand::Imm(value));
+    }
+    if let Some(read) = memory::access(cx, expr) {
+        return memory::read_value(cx, expr, read);
+    }
     match &expr.kind {
         ExprKind::Int(v) => Ok(Operand::Imm(*v as i64)),
         ExprKind::Positional(n) => {
@@ -61,7 +68,11 @@ fn eval_inner(cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {
         ExprKind::Field { field, .. } => tracepoint_field(cx, &field.name),
         ExprKind::Unary { op, operand } => unary(cx, *op, operand),
         ExprKind::Binary { op, lhs, rhs } => binary(cx, *op, lhs, rhs),
-        ExprKind::Cast { to, operand } => cast(cx, *to, operand),
+        // A cast to a pointer type changes the type, not the value.
+        ExprKind::Cast { operand, .. } => match cx.type_of(expr) {
+            Type::Int(to) => cast(cx, to, operand),
+            _ => eval(cx, operand),
+        },
         ExprKind::Ternary {
             cond,
             then,
@@ -88,6 +99,10 @@ fn eval_inner(cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {
         ExprKind::Str(_) | ExprKind::Tuple(_) => {
             Err(cx.internal("string or tuple literal typed as integer"))
         }
+        ExprKind::Deref(_)
+        | ExprKind::Index { .. }
+        | ExprKind::Sizeof(_)
+        | ExprKind::Offsetof { .. } => Err(cx.internal("access the checker did not resolve")),
     }
 }
 
@@ -148,7 +163,7 @@ fn tracepoint_field(cx: &mut FnCx, name: &str) -> Result<Operand, LowerError> {
         .ok_or_else(|| cx.internal(format!("no field {name}")))?;
     let (size, signed) = match field.kind {
         FieldKind::Int(int) => (field.size, int.signed),
-        FieldKind::Pointer { .. } => (8, false),
+        FieldKind::Pointer(_) => (8, false),
         _ => return Err(cx.internal("string field read as integer")),
     };
     load_context_int(cx, field.offset, size, signed)

@@ -7,6 +7,7 @@ pub mod events;
 pub mod expr;
 pub mod kprobe_multi;
 pub mod maps;
+pub mod memory;
 pub mod probe_args;
 mod stmt;
 pub mod strings;

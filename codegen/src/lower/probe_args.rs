@@ -49,7 +49,12 @@ pub fn usdt_arg(cx: &mut FnCx, spec: UsdtArg) -> Result<Operand, LowerError> {
 /// Reads `bytes` bytes at the address in r3 (user or kernel memory) into a
 /// zeroed stack word, and returns them widened to 64 bits. A failed read
 /// leaves zero, as bpftrace does.
-fn read_memory(cx: &mut FnCx, bytes: u32, signed: bool, user: bool) -> Result<Operand, LowerError> {
+pub fn read_memory(
+    cx: &mut FnCx,
+    bytes: u32,
+    signed: bool,
+    user: bool,
+) -> Result<Operand, LowerError> {
     let slot = cx.alloc(8)?;
     cx.asm.store(Size::DW, Reg::R10, slot, 0);
     cx.asm.mov(Reg::R1, Reg::R10);

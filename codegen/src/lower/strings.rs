@@ -10,6 +10,9 @@ use rtrace_lang::tracepoint::FieldKind;
 
 /// Fills `size` bytes at `r10 + off` with the string value of `expr`.
 pub fn eval_into(cx: &mut FnCx, expr: &Expr, off: i16, size: u32) -> Result<(), LowerError> {
+    if let Some(read) = super::memory::access(cx, expr) {
+        return super::memory::read_str_into(cx, expr, read, off, size);
+    }
     match &expr.kind {
         ExprKind::Str(s) => store_literal(cx, s.as_bytes(), off, size),
         ExprKind::Positional(n) => {

@@ -11,7 +11,7 @@
 use super::cx::FnCx;
 use super::{expr, maps, strings, LowerError};
 use crate::asm::{JmpOp, Reg, Size};
-use rtrace_lang::ast::{Expr, ExprKind};
+use rtrace_lang::ast::{Expr, ExprKind, SizeofOperand};
 use rtrace_lang::check::MapValueType;
 use rtrace_lang::types::{TupleType, Type};
 
@@ -210,8 +210,14 @@ fn visit(expr: &Expr, f: &mut impl FnMut(&Expr)) {
         | ExprKind::Unary { operand: e, .. }
         | ExprKind::Cast { operand: e, .. }
         | ExprKind::Step { target: e, .. }
+        | ExprKind::Deref(e)
+        | ExprKind::Sizeof(SizeofOperand::Expr(e))
         | ExprKind::TupleIndex { base: e, .. } => visit(e, f),
-        ExprKind::Binary { lhs, rhs, .. } => {
+        ExprKind::Binary { lhs, rhs, .. }
+        | ExprKind::Index {
+            base: lhs,
+            index: rhs,
+        } => {
             visit(lhs, f);
             visit(rhs, f);
         }
@@ -229,7 +235,9 @@ fn visit(expr: &Expr, f: &mut impl FnMut(&Expr)) {
         | ExprKind::Ident(_)
         | ExprKind::Var(_)
         | ExprKind::Positional(_)
-        | ExprKind::PositionalCount => {}
+        | ExprKind::PositionalCount
+        | ExprKind::Sizeof(SizeofOperand::Type(_))
+        | ExprKind::Offsetof { .. } => {}
     }
 }
 

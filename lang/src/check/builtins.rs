@@ -16,6 +16,11 @@ pub struct ProbeScope<'a> {
     pub names: &'a [String],
     /// The attach points themselves, with their typed contexts.
     pub attaches: &'a [super::CheckedAttach],
+    /// The running kernel, for builtins typed from BTF (`curtask`).
+    pub kernel: &'a dyn crate::kernel::KernelInfo,
+    /// Where builtins record the kernel structure offsets their code
+    /// uses (`ppid` reads `task_struct.real_parent`).
+    pub layout: std::rc::Rc<std::cell::RefCell<crate::memory::KernelLayout>>,
 }
 
 /// A call being typed: its arguments are typed already.

@@ -2,17 +2,28 @@
 //! types from their assignments.
 
 use super::builtins::{CallInfo, ProbeScope};
+use super::memory;
 use super::tuple;
 use super::{CheckEnv, CheckedAttach, MapInfo, MapValueType};
 use crate::ast::*;
 use crate::diagnostic::{closest, Diagnostic, Diagnostics};
+use crate::memory::{KernelLayout, MemoryRead};
 use crate::probes::ProbeKind;
 use crate::types::{IntType, Type};
 use indexmap::IndexMap;
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 pub(super) struct State {
     pub types: Vec<Type>,
+    /// How each access through a kernel type reads memory.
+    pub memory: HashMap<ExprId, MemoryRead>,
+    /// Expressions whose value the checker knows: `sizeof`, `offsetof`,
+    /// enum constants.
+    pub constants: HashMap<ExprId, i64>,
+    /// Kernel structure offsets builtins looked up.
+    pub layout: Rc<RefCell<KernelLayout>>,
     pub maps: IndexMap<String, MapInfo>,
     /// Maps of earlier programs (REPL entries), whose types are fixed.
     earlier: IndexMap<String, MapInfo>,
@@ -24,6 +35,9 @@ impl State {
     pub fn new(expr_count: usize, earlier: &IndexMap<String, MapInfo>) -> State {
         State {
             types: vec![Type::Void; expr_count],
+            memory: HashMap::new(),
+            constants: HashMap::new(),
+            layout: Rc::default(),
             maps: earlier.clone(),
             earlier: earlier.clone(),
             vars: Vec::new(),
@@ -39,8 +53,8 @@ impl State {
 }
 
 pub(super) struct ProbeCx<'a> {
-    env: &'a CheckEnv<'a>,
-    attaches: &'a [CheckedAttach],
+    pub(super) env: &'a CheckEnv<'a>,
+    pub(super) attaches: &'a [CheckedAttach],
     scope: ProbeScope<'a>,
     probe_index: usize,
     /// Variables assigned so far in this probe, in program order.
@@ -67,6 +81,8 @@ pub(super) fn check_program(
                 kinds: &kinds,
                 names: &names,
                 attaches,
+                kernel: env.kernel,
+                layout: state.layout.clone(),
             },
             probe_index: index,
             assigned: HashSet::new(),
@@ -195,7 +211,11 @@ fn check_assign(
                     return;
                 }
                 Type::Void => return,
-                Type::Ptr { .. } => MapValueType::Plain(Type::U64),
+                Type::Ptr(_) => MapValueType::Plain(Type::U64),
+                Type::Record(m) => {
+                    state.diagnostics.push(record_stored(value.span, m));
+                    return;
+                }
                 other => MapValueType::Plain(other),
             };
             if op.is_some() && !matches!(new_value, MapValueType::Plain(Type::Int(_))) {
@@ -225,7 +245,6 @@ fn check_assign(
                     return;
                 }
                 Type::Void => return,
-                Type::Ptr { .. } => Type::U64,
                 other => other,
             };
             if op.is_some() {
@@ -317,9 +336,17 @@ fn read_var(name: &str, span: Span, cx: &ProbeCx, state: &mut State) -> Type {
 /// Two types that can share a slot: integers (the first decides width and
 /// sign), strings (the larger buffer wins) and tuples of as many elements
 /// that unify one by one.
+/// A struct, union or array stays in kernel memory; only its members
+/// are values.
+fn record_stored(span: Span, m: crate::types::MemoryType) -> Diagnostic {
+    Diagnostic::error(span, format!("{} cannot be stored whole", m.ty.name()))
+        .with_label("a struct, union or array in memory")
+        .with_hint("store one of its members, or a pointer to it")
+}
+
 pub(super) fn unify(a: Type, b: Type) -> Option<Type> {
     match (a, b) {
-        (Type::Int(_), Type::Int(_)) => Some(a),
+        (Type::Int(_), Type::Int(_)) | (Type::Ptr(_), Type::Ptr(_)) => Some(a),
         (Type::Str(x), Type::Str(y)) => Some(Type::Str(x.max(y))),
         (Type::Tuple(x), Type::Tuple(y)) if x.elements().len() == y.elements().len() => {
             let elements: Option<Vec<Type>> = x
@@ -356,6 +383,9 @@ fn check_keys(keys: &[Expr], cx: &mut ProbeCx, state: &mut State) -> Option<Vec<
                 "an aggregation cannot be a map key",
             ));
         }
+        if let Type::Record(m) = t {
+            state.diagnostics.push(record_stored(key.span, m));
+        }
         types.push(key_part(t));
     }
     Some(types)
@@ -375,7 +405,7 @@ fn key_part(t: Type) -> Type {
         | Type::Timestamp(_)
         | Type::Username => t,
         // Reported where they are found.
-        Type::Ptr { .. } | Type::Void | Type::Agg(_) | Type::Tuple(_) => Type::U64,
+        Type::Ptr(_) | Type::Record(_) | Type::Void | Type::Agg(_) | Type::Tuple(_) => Type::U64,
     }
 }
 
@@ -573,7 +603,7 @@ pub(super) fn check_value(
     t
 }
 
-fn check_expr(expr: &Expr, cx: &mut ProbeCx, state: &mut State) -> Type {
+pub(super) fn check_expr(expr: &Expr, cx: &mut ProbeCx, state: &mut State) -> Type {
     let t = check_expr_kind(expr, cx, state);
     state.types[expr.id.0 as usize] = t;
     t
@@ -589,7 +619,7 @@ fn check_expr_kind(expr: &Expr, cx: &mut ProbeCx, state: &mut State) -> Type {
             }
         }
         ExprKind::Str(s) => Type::Str(s.len() as u32 + 1),
-        ExprKind::Ident(name) => check_ident(name, expr.span, cx, state),
+        ExprKind::Ident(name) => check_ident(expr, name, cx, state),
         ExprKind::Var(name) => read_var(name, expr.span, cx, state),
         ExprKind::Positional(n) => match cx.env.params.get(*n as usize - 1) {
             Some(p) if parse_int(p).is_some() => Type::I64,
@@ -601,7 +631,19 @@ fn check_expr_kind(expr: &Expr, cx: &mut ProbeCx, state: &mut State) -> Type {
         ExprKind::PositionalCount => Type::I64,
         ExprKind::Map { name, keys } => check_map_read(expr, name, keys, cx, state),
         ExprKind::Call { name, args } => check_call(expr, name, args, false, cx, state),
-        ExprKind::Field { base, field, .. } => check_field(base, field, cx, state),
+        ExprKind::Field { base, field, arrow } => {
+            if matches!(&base.kind, ExprKind::Ident(n) if n == "args") {
+                check_field(base, field, cx, state)
+            } else {
+                memory::check_member(expr, base, field, *arrow, cx, state)
+            }
+        }
+        ExprKind::Deref(operand) => memory::check_deref(expr, operand, cx, state),
+        ExprKind::Index { base, index } => memory::check_index(expr, base, index, cx, state),
+        ExprKind::Sizeof(operand) => memory::check_sizeof(expr, operand, cx, state),
+        ExprKind::Offsetof { record, members } => {
+            memory::check_offsetof(expr, record, members, cx, state)
+        }
         ExprKind::Unary { op, operand } => {
             let t = check_value(operand, false, cx, state);
             if !t.is_int() {
@@ -625,20 +667,7 @@ fn check_expr_kind(expr: &Expr, cx: &mut ProbeCx, state: &mut State) -> Type {
             }
         }
         ExprKind::Binary { op, lhs, rhs } => check_binary(expr, *op, lhs, rhs, cx, state),
-        ExprKind::Cast { to, operand } => {
-            let from = check_value(operand, false, cx, state);
-            if !from.is_int() && !matches!(from, Type::Ptr { .. }) && from != Type::Void {
-                state.diagnostics.push(
-                    Diagnostic::error(
-                        operand.span,
-                        format!("cannot cast {from} to {}", Type::Int(*to)),
-                    )
-                    .with_label("not an integer")
-                    .with_hint("casts convert between integer types: (uint8), (int32), ..."),
-                );
-            }
-            Type::Int(*to)
-        }
+        ExprKind::Cast { to, operand } => memory::check_cast(to, operand, cx, state),
         ExprKind::Ternary {
             cond,
             then,
@@ -712,12 +741,16 @@ pub fn parse_int(text: &str) -> Option<i64> {
     Some(if negative { -value } else { value })
 }
 
-fn check_ident(name: &str, span: Span, cx: &mut ProbeCx, state: &mut State) -> Type {
+fn check_ident(expr: &Expr, name: &str, cx: &mut ProbeCx, state: &mut State) -> Type {
+    let span = expr.span;
     if let Some(result) = cx.env.builtins.ident_type(name, span, &cx.scope) {
         return result.unwrap_or_else(|d| {
             state.diagnostics.push(d);
             Type::U64
         });
+    }
+    if let Some(t) = memory::enum_constant(expr, name, cx, state) {
+        return t;
     }
     let mut d =
         Diagnostic::error(span, format!("unknown identifier '{name}'")).with_label("not a builtin");
@@ -906,16 +939,25 @@ fn check_binary(
 ) -> Type {
     let a = check_value(lhs, false, cx, state);
     let b = check_value(rhs, false, cx, state);
-    let a = if let Type::Ptr { .. } = a {
-        Type::U64
-    } else {
-        a
-    };
-    let b = if let Type::Ptr { .. } = b {
-        Type::U64
-    } else {
-        b
-    };
+    for (t, side) in [(a, lhs), (b, rhs)] {
+        if let Type::Record(m) = t {
+            state.diagnostics.push(
+                Diagnostic::error(
+                    side.span,
+                    format!(
+                        "operator '{}' cannot be applied to {}",
+                        op.symbol(),
+                        m.ty.name()
+                    ),
+                )
+                .with_label("a struct, union or array")
+                .with_hint("use one of its members"),
+            );
+            return Type::U64;
+        }
+    }
+    let a = if let Type::Ptr(_) = a { Type::U64 } else { a };
+    let b = if let Type::Ptr(_) = b { Type::U64 } else { b };
     if a == Type::Void || b == Type::Void {
         return Type::I64;
     }

@@ -11,7 +11,7 @@ use crate::kernel::{glob_match, is_glob, KernelInfo, TraceableFunction};
 use crate::probes::{Attach, KernelFunction, Mechanism, ProbeKind};
 use crate::pt_regs;
 use crate::tracepoint::{Field, FieldKind, TracepointFormat};
-use crate::types::IntType;
+use crate::types::{IntType, Target};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -321,10 +321,17 @@ fn register_format(proto: &Prototype, at_return: bool) -> TracepointFormat {
 fn field(name: &str, ty: &crate::btf::CType, offset: u32) -> Field {
     let kind = match ty.value {
         Value::Int(int) => FieldKind::Int(int),
-        Value::Pointer { user: Some(user) } => FieldKind::Pointer { user },
-        // Without address-space tags a pointer is an address; str() then
-        // lets the kernel tell user from kernel memory.
-        Value::Pointer { user: None } => FieldKind::Int(IntType::U64),
+        Value::Pointer { user: Some(_), .. } => match ty.pointer {
+            Some(p) => FieldKind::Pointer(p),
+            None => FieldKind::Unsupported,
+        },
+        // Without address-space tags, a pointer to a struct points into
+        // the kernel; any other pointer is an address, which str() reads
+        // letting the kernel tell user from kernel memory.
+        Value::Pointer { user: None, .. } => match ty.pointer {
+            Some(p) if matches!(p.target, Target::Kernel(_)) => FieldKind::Pointer(p),
+            _ => FieldKind::Int(IntType::U64),
+        },
         Value::Other => FieldKind::Unsupported,
     };
     let size = match kind {

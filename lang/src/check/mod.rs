@@ -7,18 +7,21 @@ pub mod builtins;
 mod expr;
 pub use expr::parse_int;
 mod kernel_function;
+mod memory;
 pub use kernel_function::{equivalent_tracepoint, trampoline_format as kernel_function_format};
 mod probe;
 mod tuple;
 
-use crate::ast::{Program, Span};
+use crate::ast::{ExprId, Program, Span};
 use crate::diagnostic::Diagnostics;
 use crate::kernel::KernelInfo;
+use crate::memory::{KernelLayout, MemoryRead};
 use crate::probes::Attach;
 use crate::tracepoint::TracepointFormat;
 use crate::types::{AggKind, Type};
 use builtins::Builtins;
 use indexmap::IndexMap;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Everything the checker needs from outside the source text.
@@ -36,6 +39,14 @@ pub struct CheckEnv<'a> {
 pub struct Checked {
     /// The type of every expression, indexed by `ExprId`.
     pub types: Vec<Type>,
+    /// How each access through a kernel type (`p->f`, `a[i]`, `*p`)
+    /// reads memory, by expression.
+    pub memory: HashMap<ExprId, MemoryRead>,
+    /// Expressions with a value known when checking: `sizeof`,
+    /// `offsetof`, enum constants.
+    pub constants: HashMap<ExprId, i64>,
+    /// Kernel structure offsets builtins were compiled against.
+    pub layout: KernelLayout,
     pub maps: IndexMap<String, MapInfo>,
     /// One per source probe, in source order.
     pub probes: Vec<CheckedProbe>,
@@ -120,8 +131,12 @@ pub fn check_with_maps(
         .zip(state.vars)
         .map(|(attaches, vars)| CheckedProbe { attaches, vars })
         .collect();
+    let layout = state.layout.borrow().clone();
     Ok(Checked {
         types: state.types,
+        memory: state.memory,
+        constants: state.constants,
+        layout,
         maps: state.maps,
         probes,
     })

@@ -7,7 +7,7 @@ mod uprobe;
 mod usdt;
 
 use super::{CheckEnv, CheckedAttach};
-use crate::ast::{AttachPoint, Program};
+use crate::ast::{AttachPoint, ExprKind, Program};
 use crate::diagnostic::{closest, Diagnostic, Diagnostics};
 use crate::kernel::{glob_match, is_glob, KernelInfo};
 use crate::probes::{parse_attach_point, Attach, AttachSpec};
@@ -28,6 +28,11 @@ pub(super) fn resolve_all(
                 Ok(mut found) => attaches.append(&mut found),
                 Err(d) => diagnostics.push(d),
             }
+        }
+        // Raw tracepoints' typed arguments come from BTF, parsed only for
+        // a probe that reads `args`.
+        if probe.any_expr(&|e| matches!(&e.kind, ExprKind::Ident(n) if n == "args")) {
+            raw_tracepoint::type_arguments(&mut attaches, kernel);
         }
         resolved.push(attaches);
     }

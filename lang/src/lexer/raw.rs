@@ -43,6 +43,16 @@ pub(super) enum Raw {
     Continue,
     #[token("unroll")]
     Unroll,
+    #[token("struct")]
+    Struct,
+    #[token("union")]
+    Union,
+    #[token("enum")]
+    Enum,
+    #[token("sizeof")]
+    Sizeof,
+    #[token("offsetof")]
+    Offsetof,
     #[regex(r"\$[A-Za-z_][A-Za-z0-9_]*")]
     Var,
     #[regex(r"\$[0-9]+")]
@@ -189,6 +199,11 @@ pub(super) fn punctuation(raw: Raw) -> Token<'static> {
         Raw::Break => Token::Break,
         Raw::Continue => Token::Continue,
         Raw::Unroll => Token::Unroll,
+        Raw::Struct => Token::Struct,
+        Raw::Union => Token::Union,
+        Raw::Enum => Token::Enum,
+        Raw::Sizeof => Token::Sizeof,
+        Raw::Offsetof => Token::Offsetof,
         Raw::LParen => Token::LParen,
         Raw::RParen => Token::RParen,
         Raw::LBracket => Token::LBracket,

@@ -24,6 +24,13 @@ const EXPRESSION_STARTS: &[&str] = &[
     "\"~\"",
     "\"++\"",
     "\"--\"",
+    "\"*\"",
+    "\"sizeof\"",
+    "\"offsetof\"",
+    // After `(`, where a cast's type may start.
+    "\"struct\"",
+    "\"union\"",
+    "\"enum\"",
 ];
 
 /// Terminals that can follow an operand.

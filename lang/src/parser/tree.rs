@@ -7,7 +7,7 @@
 //! here, as each node is built: an over-deep node is replaced by a leaf and
 //! the error is reported when the parse finishes.
 
-use crate::ast::{Block, Expr, ExprId, ExprKind, Span, Stmt, StmtKind};
+use crate::ast::{Block, Expr, ExprId, ExprKind, SizeofOperand, Span, Stmt, StmtKind};
 use crate::lexer::MAX_NESTING;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -119,7 +119,7 @@ impl Tree {
 }
 
 /// The direct subexpressions of an expression.
-fn children(kind: &ExprKind) -> impl Iterator<Item = &Expr> {
+pub(crate) fn children(kind: &ExprKind) -> impl Iterator<Item = &Expr> {
     let (list, boxed): (&[Expr], [Option<&Expr>; 3]) = match kind {
         ExprKind::Map { keys: list, .. }
         | ExprKind::Call { args: list, .. }
@@ -128,8 +128,14 @@ fn children(kind: &ExprKind) -> impl Iterator<Item = &Expr> {
         | ExprKind::Unary { operand: e, .. }
         | ExprKind::Step { target: e, .. }
         | ExprKind::TupleIndex { base: e, .. }
-        | ExprKind::Cast { operand: e, .. } => (&[], [Some(e), None, None]),
-        ExprKind::Binary { lhs, rhs, .. } => (&[], [Some(lhs), Some(rhs), None]),
+        | ExprKind::Cast { operand: e, .. }
+        | ExprKind::Deref(e)
+        | ExprKind::Sizeof(SizeofOperand::Expr(e)) => (&[], [Some(e), None, None]),
+        ExprKind::Binary { lhs, rhs, .. }
+        | ExprKind::Index {
+            base: lhs,
+            index: rhs,
+        } => (&[], [Some(lhs), Some(rhs), None]),
         ExprKind::Ternary {
             cond,
             then,
@@ -140,7 +146,9 @@ fn children(kind: &ExprKind) -> impl Iterator<Item = &Expr> {
         | ExprKind::Ident(_)
         | ExprKind::Var(_)
         | ExprKind::Positional(_)
-        | ExprKind::PositionalCount => (&[], [None; 3]),
+        | ExprKind::PositionalCount
+        | ExprKind::Sizeof(SizeofOperand::Type(_))
+        | ExprKind::Offsetof { .. } => (&[], [None; 3]),
     };
     list.iter().chain(boxed.into_iter().flatten())
 }

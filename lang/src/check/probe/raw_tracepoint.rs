@@ -3,9 +3,11 @@
 
 use super::TracepointList;
 use crate::ast::AttachPoint;
+use crate::check::CheckedAttach;
 use crate::diagnostic::{closest, Diagnostic};
 use crate::kernel::{glob_match, KernelInfo};
 use crate::probes::Attach;
+use std::rc::Rc;
 
 pub(super) fn resolve(
     point: &AttachPoint,
@@ -50,4 +52,21 @@ pub(super) fn resolve(
         );
     }
     Ok(found)
+}
+
+/// Gives raw tracepoint attaches the format of their arguments, from the
+/// `btf_trace_NAME` prototype: one 8-byte slot per argument, as the
+/// context (`struct bpf_raw_tracepoint_args`) holds them.
+pub(super) fn type_arguments(attaches: &mut [CheckedAttach], kernel: &dyn KernelInfo) {
+    for checked in attaches.iter_mut() {
+        let Attach::RawTracepoint { name } = &checked.attach else {
+            continue;
+        };
+        let Ok(btf) = kernel.btf() else { return };
+        if let Some(proto) = btf.raw_tracepoint(name) {
+            let mut format = super::super::kernel_function_format(&proto);
+            format.retval = None;
+            checked.format = Some(Rc::new(format));
+        }
+    }
 }
