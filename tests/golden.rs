@@ -11,6 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use rtrace_codegen::lower::{lower, LowerOptions};
+use rtrace_lang::btf::Btf;
 use rtrace_lang::check::{check, CheckEnv};
 use rtrace_lang::kernel::{KernelInfo, TraceableFunction};
 use rtrace_lang::tracepoint::TracepointFormat;
@@ -68,6 +69,51 @@ impl KernelInfo for SavedFormats {
     fn kprobes_missing(&self) -> Option<String> {
         None
     }
+
+    fn btf(&self) -> Result<&Btf, String> {
+        static BTF: std::sync::OnceLock<Btf> = std::sync::OnceLock::new();
+        Ok(BTF.get_or_init(mini_btf))
+    }
+}
+
+/// A kernel's BTF cut down to what the golden programs read:
+/// `struct task_struct { int pid; unsigned int in_execve:1; char comm[16];
+/// struct task_struct *real_parent; }`, with members where a 6.18 kernel
+/// has them in spirit (small offsets keep the listings readable).
+fn mini_btf() -> Btf {
+    use rtrace_lang::btf::build::{kind, Builder};
+    let mut b = Builder::new();
+    let int = b.int("int", 4, true);
+    let uint = b.int("unsigned int", 4, false);
+    let char_ = b.int("char", 1, true);
+    let index = b.int("__ARRAY_SIZE_TYPE__", 4, false);
+    let comm = b.add("", kind::ARRAY, 0, false, 0, &[char_, index, 16]);
+    let task_ptr = comm + 2;
+    let names = ["pid", "in_execve", "comm", "real_parent"].map(|n| b.string(n));
+    let task = b.add(
+        "task_struct",
+        kind::STRUCT,
+        4,
+        true,
+        32,
+        &[
+            names[0],
+            int,
+            0, //
+            names[1],
+            uint,
+            (1 << 24) | 37, //
+            names[2],
+            comm,
+            64, //
+            names[3],
+            task_ptr,
+            192,
+        ],
+    );
+    let ptr = b.add("", kind::PTR, 0, false, task, &[]);
+    assert_eq!(ptr, task_ptr);
+    Btf::parse(b.finish()).expect("hand-built BTF")
 }
 
 /// The `-v` listing of a program, with the parameters `ARGS` lines give,

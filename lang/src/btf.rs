@@ -18,7 +18,7 @@ const HEADER_LEN: usize = 24;
 /// Guards against reference cycles in corrupt data.
 const MAX_CHAIN: usize = 32;
 
-pub(crate) mod kind {
+pub mod kind {
     pub const INT: u32 = 1;
     pub const PTR: u32 = 2;
     pub const ARRAY: u32 = 3;
@@ -418,9 +418,10 @@ fn extra_len(raw: &Raw) -> Result<usize, String> {
     })
 }
 
-/// Builds BTF data by hand, for tests.
-#[cfg(test)]
-pub(crate) mod build {
+/// Builds BTF data by hand, for tests (here and in the golden tests,
+/// which compile kernel-type accesses without a kernel).
+#[doc(hidden)]
+pub mod build {
     use super::*;
 
     #[derive(Default)]
@@ -492,7 +493,7 @@ pub(crate) mod build {
         }
     }
 
-    pub(crate) use super::kind;
+    pub use super::kind;
 }
 
 #[cfg(test)]

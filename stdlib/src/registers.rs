@@ -147,8 +147,9 @@ impl Builtin for Arg {
 /// `retval`: the return value, in kretprobe, fexit and uretprobe probes.
 pub struct Retval;
 
-/// Where the return value is in one attach point's context, and its type.
-fn retval_of(attach: &CheckedAttach) -> Result<(u32, IntType), String> {
+/// Where the return value is in one attach point's context, and its type:
+/// an integer, or a pointer typed from BTF (`retval->f_path` in fexit).
+fn retval_of(attach: &CheckedAttach) -> Result<(u32, Type), String> {
     let name = attach.attach.name();
     match attach.attach.argument_source() {
         Some(_) if !attach.attach.at_return() => Err(format!(
@@ -157,14 +158,11 @@ fn retval_of(attach: &CheckedAttach) -> Result<(u32, IntType), String> {
         None => Err(format!("{name} has no return value")),
         Some(ArgumentSource::Registers) => {
             // A kretprobe typed from BTF (an fexit running as one).
-            let int = match attach.format.as_ref().and_then(|f| f.retval.as_ref()) {
-                Some(f) => match f.kind {
-                    FieldKind::Int(int) => int,
-                    _ => IntType::U64,
-                },
-                None => IntType::U64,
+            let ty = match attach.format.as_ref().and_then(|f| f.retval.as_ref()) {
+                Some(f) => field_type(f.kind),
+                None => Type::U64,
             };
-            Ok((pt_regs::RETURN_VALUE, int))
+            Ok((pt_regs::RETURN_VALUE, ty))
         }
         Some(ArgumentSource::UsdtNote | ArgumentSource::RawTracepoint) => {
             Err(format!("{name} has no return value"))
@@ -175,11 +173,16 @@ fn retval_of(attach: &CheckedAttach) -> Result<(u32, IntType), String> {
                 .as_ref()
                 .and_then(|f| f.retval.as_ref())
                 .ok_or_else(|| format!("{name} returns void"))?;
-            match field.kind {
-                FieldKind::Int(int) => Ok((field.offset, int)),
-                _ => Ok((field.offset, IntType::U64)),
-            }
+            Ok((field.offset, field_type(field.kind)))
         }
+    }
+}
+
+fn field_type(kind: FieldKind) -> Type {
+    match kind {
+        FieldKind::Int(int) => Type::Int(int),
+        FieldKind::Pointer(p) => Type::Ptr(p),
+        _ => Type::U64,
     }
 }
 
@@ -200,7 +203,7 @@ impl Builtin for Retval {
         let mut types = Vec::new();
         for attach in probe.attaches {
             match retval_of(attach) {
-                Ok((_, int)) => types.push(int),
+                Ok((_, t)) => types.push(t),
                 Err(why) => {
                     return Err(Diagnostic::error(
                         span,
@@ -213,21 +216,23 @@ impl Builtin for Retval {
         }
         // Attach points that disagree (a wildcard over functions returning
         // int and long) share a 64-bit type.
-        let int = match types.split_first() {
+        let signed = types
+            .iter()
+            .any(|t| matches!(t, Type::Int(int) if int.signed));
+        Ok(match types.split_first() {
             Some((first, rest)) if rest.iter().all(|t| t == first) => *first,
-            Some(_) if types.iter().any(|t| t.signed) => IntType::I64,
-            _ => IntType::U64,
-        };
-        Ok(Type::Int(int))
+            _ if signed => Type::I64,
+            _ => Type::U64,
+        })
     }
     fn emit(&self, cx: &mut FnCx, e: &Expr) -> Result<Operand, LowerError> {
-        let (offset, _) = retval_of(cx.attach).map_err(|e| cx.internal(e))?;
-        let Type::Int(int) = cx.type_of(e) else {
-            return Err(cx.internal("retval is not an integer"));
+        let (offset, own) = retval_of(cx.attach).map_err(|e| cx.internal(e))?;
+        let (Type::Int(own), Type::Int(int)) = (own, cx.type_of(e)) else {
+            // A pointer: all 64 bits.
+            return expr::load_context_int(cx, offset, 8, false);
         };
         // Read the value as wide as its own type, extended to the type
         // the probe's attach points share.
-        let (_, own) = retval_of(cx.attach).map_err(|e| cx.internal(e))?;
         let bytes = (own.bits as u32 / 8).min(int.bits as u32 / 8).max(1);
         expr::load_context_int(cx, offset, bytes, own.signed)
     }
