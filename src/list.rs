@@ -29,6 +29,18 @@ pub fn list(glob: &str, verbose: bool, pid: Option<u32>) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
+/// A raw tracepoint's arguments as `-lv` shows them: `struct task_struct * p;`.
+fn raw_tracepoint_arguments(kernel: &Tracefs, event: &str) -> Vec<String> {
+    let Some(proto) = kernel.btf().ok().and_then(|btf| btf.raw_tracepoint(event)) else {
+        return Vec::new();
+    };
+    rtrace_lang::check::kernel_function_format(&proto)
+        .fields
+        .into_iter()
+        .map(|f| format!("{};", f.declaration))
+        .collect()
+}
+
 /// `u:...` lists what `uprobe:...` does: aliases name the same probes.
 fn canonical_type(glob: &str) -> String {
     match glob.split_once(':') {
@@ -105,7 +117,14 @@ fn kernel_probes(glob: &str, verbose: bool, out: &mut String) {
     raw.sort_unstable();
     raw.dedup();
     for event in raw {
-        emit(&format!("rawtracepoint:{event}"), &[]);
+        let name = format!("rawtracepoint:{event}");
+        // Arguments come from BTF, read only when a listing shows them.
+        let arguments = if verbose && glob_match(glob, &name) {
+            raw_tracepoint_arguments(&kernel, event)
+        } else {
+            Vec::new()
+        };
+        emit(&name, &arguments);
     }
     for probe in PROBE_TYPES {
         // Reading the kernel's function list and BTF is skipped when the
