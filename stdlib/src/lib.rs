@@ -5,6 +5,7 @@
 pub mod aggregate;
 pub mod builtin;
 pub mod context;
+pub mod inject;
 pub mod maps;
 pub mod output;
 pub mod proc;
@@ -100,6 +101,7 @@ pub static BUILTINS: &[&dyn Builtin] = &[
     &proc::USERNAME,
     &proc::Cpid,
     &system::Signal,
+    &inject::Override,
     &system::SYSTEM,
     &system::CAT,
 ];
