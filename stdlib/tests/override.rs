@@ -57,7 +57,13 @@ fn getppid_btf() -> Vec<u8> {
     let mut data = Vec::new();
     data.extend_from_slice(&0xeb9f_u16.to_le_bytes());
     data.extend_from_slice(&[1, 0]);
-    for word in [24, 0, types.len() as u32, types.len() as u32, strings.len() as u32] {
+    for word in [
+        24,
+        0,
+        types.len() as u32,
+        types.len() as u32,
+        strings.len() as u32,
+    ] {
         data.extend_from_slice(&word.to_le_bytes());
     }
     data.extend_from_slice(&types);
@@ -249,7 +255,8 @@ fn one_integer_argument_and_no_value() {
 
 #[test]
 fn the_manifest_marks_programs_that_override() {
-    let source = "kprobe:__x64_sys_getppid { override(-1); } kprobe:__x64_sys_getppid { @ = count(); }";
+    let source =
+        "kprobe:__x64_sys_getppid { override(-1); } kprobe:__x64_sys_getppid { @ = count(); }";
     let program = rtrace_lang::parse(source).expect("parses");
     let kernel = Kernel::new(true);
     let config = config(true);

@@ -19,8 +19,8 @@ usage: rtrace-workload COMMAND [ARGS...]
 
 commands:
   getppid N          N getppid system calls
-  getppid-returns RET N
-                     N getppid system calls, each of which must return RET
+  getpgid-returns RET N
+                     N getpgid(0) system calls, each of which must return RET
                      (-errno for an error): fails otherwise; for override()
   openat PATH N      open and close PATH N times (PATH need not exist)
   read N SIZE        N reads of SIZE bytes from /dev/zero
@@ -68,7 +68,7 @@ fn run(args: &[String]) -> Result<()> {
             getppid_loop(count(n)?);
             Ok(())
         }
-        ("getppid-returns", [ret, n]) => getppid_returns(
+        ("getpgid-returns", [ret, n]) => getpgid_returns(
             ret.parse().map_err(|_| format!("not a number: {ret:?}"))?,
             count(n)?,
         ),
@@ -143,19 +143,19 @@ fn getppid_loop(n: u64) {
 }
 
 /// What the kernel returned is checked here, where it arrives: a
-/// program that overrides getppid's return value changes it.
-fn getppid_returns(expected: i64, n: u64) -> Result<()> {
+/// program that overrides getpgid's return value changes it.
+fn getpgid_returns(expected: i64, n: u64) -> Result<()> {
     for i in 0..n {
-        // SAFETY: getppid takes no arguments.
-        let raw = unsafe { libc::syscall(libc::SYS_getppid) };
+        // SAFETY: getpgid takes a pid by value; 0 is this process.
+        let raw = unsafe { libc::syscall(libc::SYS_getpgid, 0) };
         // syscall(2) turns -errno into -1 with errno set.
         let returned = match raw {
             -1 => -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)),
-            r => r as i64,
+            r => r,
         };
         if returned != expected {
             return Err(format!(
-                "getppid call {} returned {returned}, not {expected}",
+                "getpgid call {} returned {returned}, not {expected}",
                 i + 1
             ));
         }
