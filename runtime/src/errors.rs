@@ -43,11 +43,12 @@ impl RunError {
             } => {
                 let log = verifier_log.to_string();
                 // A kernel without CONFIG_BPF_KPROBE_OVERRIDE does not know
-                // the helper override() calls.
-                if let Some(line) = log
-                    .lines()
-                    .find(|l| l.contains("unknown func bpf_override_return"))
-                {
+                // the helper override() calls ("unknown func" until 6.x,
+                // "program of this type cannot use helper" after).
+                if let Some(line) = log.lines().find(|l| {
+                    l.contains("unknown func bpf_override_return")
+                        || l.contains("cannot use helper bpf_override_return")
+                }) {
                     return RunError::OverrideUnavailable {
                         probe,
                         detail: line.trim().to_string(),

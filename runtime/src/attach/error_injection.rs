@@ -23,9 +23,12 @@ pub(super) fn explain(function: Option<&str>, errno: Option<i32>, cause: String)
             return cause;
         }
     }
-    let which = function.map_or("a function".to_string(), |f| format!("'{f}'"));
+    let refused = match function {
+        Some(f) => format!("'{f}' does not"),
+        None => "one of these does not".to_string(),
+    };
     format!(
-        "override() needs a function that allows error injection, and the kernel does not allow it in {which} (see {LIST}): {cause}"
+        "override() needs a function that allows error injection, and {refused} (see {LIST}): {cause}"
     )
 }
 
