@@ -89,7 +89,7 @@ pub struct Cli {
     #[arg(short = 'c', value_name = "CMD", conflicts_with = "pid")]
     pub command: Option<String>,
 
-    /// Allow builtins that act on the system: system(), signal().
+    /// Allow builtins that act on the system: system(), signal(), override().
     #[arg(long = "unsafe")]
     pub unsafe_ok: bool,
 

@@ -117,8 +117,9 @@ fn mini_btf() -> Btf {
 }
 
 /// The `-v` listing of a program, with the parameters `ARGS` lines give,
-/// the `-p` a `PID` line gives, and wildcard kprobes compiled for
-/// kprobe_multi links after a `KPROBE_MULTI` line.
+/// the `-p` a `PID` line gives, wildcard kprobes compiled for
+/// kprobe_multi links after a `KPROBE_MULTI` line, and `--unsafe` after an
+/// `UNSAFE` line.
 fn listing(source: &str) -> String {
     let params: Vec<String> = source
         .lines()
@@ -136,7 +137,10 @@ fn listing(source: &str) -> String {
         builtins: &Stdlib,
         params: &params,
         pid,
-        config: &rtrace_lang::config::Config::default(),
+        config: &rtrace_lang::config::Config {
+            unsafe_ok: source.lines().any(|l| l == "// UNSAFE"),
+            ..Default::default()
+        },
     };
     let checked = check(&program, &env).unwrap_or_else(|d| panic!("check: {d:?}"));
     let options = LowerOptions {

@@ -134,6 +134,10 @@ pub struct ProgramSpec {
     /// `Some`: a kprobe program for one kprobe_multi link, with each
     /// attach point's cookie (its entry in `Manifest::kprobe_names`).
     pub kprobe_multi: Option<Vec<u64>>,
+    /// The program calls `override()` (bpf_override_return), which the
+    /// kernel allows only on functions on its error-injection list: the
+    /// runtime says so when an attach is refused.
+    pub overrides_return: bool,
 }
 
 /// The names `func` and `probe` read in kprobe_multi programs: an array

@@ -9,7 +9,7 @@ pub struct Config {
     /// `BPFTRACE_STRLEN` (or `BPFTRACE_MAX_STRLEN`) or `--strlen`.
     pub strlen: u32,
     /// `--unsafe`: allow builtins that act on the system (`system`,
-    /// `signal`).
+    /// `signal`, `override`).
     pub unsafe_ok: bool,
     /// `-c CMD` was given, so `cpid` has a value.
     pub child: bool,

@@ -1,6 +1,7 @@
 //! Attaching programs to their probes, one function per probe type, and
 //! detaching them all (in parallel: each detach waits for the kernel).
 
+mod error_injection;
 pub mod kernel_function;
 mod kprobe_multi;
 mod perf_counter;
@@ -8,7 +9,7 @@ pub mod uprobe;
 mod uprobe_multi;
 
 use aya::programs::perf_event::{PerfEventConfig, PerfEventScope, SamplePolicy, SoftwareEvent};
-use aya::programs::Program;
+use aya::programs::{Program, ProgramError};
 use aya::Ebpf;
 use rtrace_codegen::manifest::Manifest;
 use rtrace_lang::probes::{Attach, Period, ProbeKind};
@@ -90,11 +91,24 @@ pub fn attach_all(
                     p.attach(category, event).map_err(|e| fail(&e))?;
                 }
                 (Attach::KernelFunction { target, via }, program) => {
+                    let fail = |e: &ProgramError| {
+                        let mut error = fail(e);
+                        if spec.overrides_return {
+                            error.cause = error_injection::explain(
+                                Some(&target.function),
+                                error_injection::errno(e),
+                                error.cause,
+                            );
+                        }
+                        error
+                    };
                     match kernel_function::attach(program, target, *via) {
                         // One function of several (a wildcard) may be one
                         // the kernel refuses, e.g. a name kallsyms has
                         // twice: skip it, unless nothing attaches at all.
-                        Some(Err(e)) if spec.attach.len() > 1 => {
+                        // A program that overrides return values stops
+                        // instead, as a kprobe_multi link does.
+                        Some(Err(e)) if spec.attach.len() > 1 && !spec.overrides_return => {
                             links.skipped.push(fail(&e));
                             if links.skipped.len() >= spec.attach.len() {
                                 return Err(links.skipped.swap_remove(0));

@@ -14,6 +14,8 @@ pub enum RunError {
         program: usize,
         log: String,
     },
+    #[error("override() is not available on this kernel: it was built without CONFIG_BPF_KPROBE_OVERRIDE (the verifier, for {probe}: {detail})")]
+    OverrideUnavailable { probe: String, detail: String },
     #[error("the kernel refused to load the program for {probe}: {cause}")]
     ProgramLoad { probe: String, cause: String },
     #[error(transparent)]
@@ -40,6 +42,18 @@ impl RunError {
                 io_error,
             } => {
                 let log = verifier_log.to_string();
+                // A kernel without CONFIG_BPF_KPROBE_OVERRIDE does not know
+                // the helper override() calls ("unknown func" until 6.x,
+                // "program of this type cannot use helper" after).
+                if let Some(line) = log.lines().find(|l| {
+                    l.contains("unknown func bpf_override_return")
+                        || l.contains("cannot use helper bpf_override_return")
+                }) {
+                    return RunError::OverrideUnavailable {
+                        probe,
+                        detail: line.trim().to_string(),
+                    };
+                }
                 if log.trim().is_empty() {
                     RunError::ProgramLoad {
                         probe,

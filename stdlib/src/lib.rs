@@ -5,6 +5,7 @@
 pub mod aggregate;
 pub mod builtin;
 pub mod context;
+pub mod inject;
 pub mod maps;
 pub mod output;
 pub mod proc;
@@ -104,6 +105,7 @@ pub static BUILTINS: &[&dyn Builtin] = &[
     &task::Ppid,
     &task::Pcomm,
     &system::Signal,
+    &inject::Override,
     &system::SYSTEM,
     &system::CAT,
 ];

@@ -15,7 +15,7 @@ use rtrace_lang::probes::ProbeKind;
 use rtrace_lang::types::Type;
 
 /// bpftrace's refusal of an unsafe builtin without `--unsafe`.
-fn require_unsafe(call: &CallInfo) -> Result<(), Diagnostic> {
+pub(crate) fn require_unsafe(call: &CallInfo) -> Result<(), Diagnostic> {
     if call.probe.config.unsafe_ok {
         return Ok(());
     }

@@ -37,6 +37,11 @@ impl Code {
         disasm::lines(&self.bytes, &self.map_relocs, map_names)
     }
 
+    /// Whether the program calls `helper`.
+    pub fn calls(&self, helper: Helper) -> bool {
+        disasm::calls(&self.bytes, helper)
+    }
+
     /// A readable disassembly, one line per instruction:
     /// `  12: r1 = *(u64 *)(r10 - 16)`. The text is stable; tests pin it.
     pub fn listing(&self, map_names: &[&str]) -> String {

@@ -42,6 +42,23 @@ pub(super) fn lines(bytes: &[u8], relocs: &[MapReloc], map_names: &[&str]) -> Ve
     out
 }
 
+/// Whether the encoded program calls `helper` (a helper call: source
+/// register 0; the second slot of an `ld_imm64` is never read as an
+/// instruction).
+pub(super) fn calls(bytes: &[u8], helper: Helper) -> bool {
+    let mut slots = bytes
+        .chunks_exact(SLOT_BYTES)
+        .map(|c| RawInsn::from_bytes(c.try_into().expect("chunks_exact yields full slots")));
+    while let Some(raw) = slots.next() {
+        if raw.code == op::LD | op::IMM | op::DW {
+            slots.next();
+        } else if raw.code == op::JMP | op::CALL && raw.src == 0 && raw.imm == helper.id() as i32 {
+            return true;
+        }
+    }
+    false
+}
+
 fn map_name(map: MapId, names: &[&str]) -> String {
     match names.get(map.0 as usize) {
         Some(name) => (*name).to_string(),

@@ -153,6 +153,7 @@ pub fn lower(
                     attach: vec![attach.attach.clone()],
                     probe: index,
                     kprobe_multi: cookie.map(|c| vec![c]),
+                    overrides_return: code.calls(Helper::OverrideReturn),
                 },
                 code,
             ));

@@ -194,7 +194,22 @@ fn check_assign(
     cx: &mut ProbeCx,
     state: &mut State,
 ) {
+    let errors_before = state.diagnostics.len();
     let value_type = check_value(value, true, cx, state);
+    // A call with no value (`signal()`, `printf()`) cannot be assigned; a
+    // value that failed to check has been reported already.
+    if value_type == Type::Void && state.diagnostics.len() == errors_before {
+        let what = match &value.kind {
+            ExprKind::Call { name, .. } => format!("{}() returns no value", name.name),
+            _ => "this expression has no value".to_string(),
+        };
+        state.diagnostics.push(
+            Diagnostic::error(value.span, what)
+                .with_label("nothing to assign")
+                .with_hint("call it as a statement of its own"),
+        );
+        return;
+    }
     match &target.kind {
         ExprKind::Map { name, keys } => {
             let key_types = check_keys(keys, cx, state);

@@ -338,11 +338,9 @@ fn field(name: &str, ty: &crate::btf::CType, offset: u32) -> Field {
         FieldKind::Int(int) => int.bits as u32 / 8,
         _ => 8,
     };
-    let declaration = if ty.text.ends_with('*') {
-        format!("{}{name}", ty.text)
-    } else {
-        format!("{} {name}", ty.text)
-    };
+    // As bpftrace 0.17 lists them (libbpf's declaration of the type, a
+    // space, the name): `const char * filename`.
+    let declaration = format!("{} {name}", ty.text);
     Field {
         name: name.to_string(),
         declaration,

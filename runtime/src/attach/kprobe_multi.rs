@@ -30,9 +30,15 @@ pub(super) fn attach(
         );
     }
     crate::sys::kprobe_multi_link(program, &functions, &cookies, ret).map_err(|e| {
-        let cause = explain(&e);
+        let mut cause = explain(&e);
         // One refused function fails the whole link: name it.
-        let probe = match first_refused(program, &functions, ret) {
+        let refused = first_refused(program, &functions, ret);
+        if spec.overrides_return {
+            let function = refused.or((functions.len() == 1).then_some(0));
+            let function = function.and_then(|i| functions[i].to_str().ok());
+            cause = super::error_injection::explain(function, e.raw_os_error(), cause);
+        }
+        let probe = match refused {
             Some(i) => spec.attach[i].name(),
             None => match spec.attach.as_slice() {
                 [one] => one.name(),

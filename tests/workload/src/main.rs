@@ -19,6 +19,9 @@ usage: rtrace-workload COMMAND [ARGS...]
 
 commands:
   getppid N          N getppid system calls
+  getpgid-returns RET N
+                     N getpgid(0) system calls, each of which must return RET
+                     (-errno for an error): fails otherwise; for override()
   openat PATH N      open and close PATH N times (PATH need not exist)
   read N SIZE        N reads of SIZE bytes from /dev/zero
   write N            N one-byte writes to /dev/null
@@ -65,6 +68,10 @@ fn run(args: &[String]) -> Result<()> {
             getppid_loop(count(n)?);
             Ok(())
         }
+        ("getpgid-returns", [ret, n]) => getpgid_returns(
+            ret.parse().map_err(|_| format!("not a number: {ret:?}"))?,
+            count(n)?,
+        ),
         ("openat", [path, n]) => openat(path, count(n)?),
         ("read", [n, size]) => read_zero(count(n)?, count(size)? as usize),
         ("write", [n]) => write_null(count(n)?),
@@ -133,6 +140,27 @@ fn getppid_loop(n: u64) {
         // SAFETY: getppid takes no arguments and cannot fail.
         unsafe { libc::syscall(libc::SYS_getppid) };
     }
+}
+
+/// What the kernel returned is checked here, where it arrives: a
+/// program that overrides getpgid's return value changes it.
+fn getpgid_returns(expected: i64, n: u64) -> Result<()> {
+    for i in 0..n {
+        // SAFETY: getpgid takes a pid by value; 0 is this process.
+        let raw = unsafe { libc::syscall(libc::SYS_getpgid, 0) };
+        // syscall(2) turns -errno into -1 with errno set.
+        let returned = match raw {
+            -1 => -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)),
+            r => r,
+        };
+        if returned != expected {
+            return Err(format!(
+                "getpgid call {} returned {returned}, not {expected}",
+                i + 1
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn openat(path: &str, n: u64) -> Result<()> {
