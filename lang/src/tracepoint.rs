@@ -125,7 +125,9 @@ fn classify(decl: &str, size: u32, signed: bool, user: bool) -> Option<(String, 
         .filter(|n| !n.is_empty())?
         .to_string();
     let base = head[..head.len() - name.len()].trim();
-    let is_char = base.ends_with("char") && !base.contains('*');
+    // Only `char` arrays are strings, as in bpftrace: `unsigned char
+    // addr[6]` (bridge:br_fdb_add) holds bytes.
+    let is_char = c_words(base) == ["char"];
     let kind = if array {
         if is_char {
             FieldKind::InlineString
@@ -147,17 +149,19 @@ fn classify(decl: &str, size: u32, signed: bool, user: bool) -> Option<(String, 
     Some((name, kind))
 }
 
+/// The words of a C type without its qualifiers.
+fn c_words(base: &str) -> Vec<&str> {
+    base.split_whitespace()
+        .filter(|w| !matches!(*w, "const" | "volatile"))
+        .collect()
+}
+
 /// One-byte integer types other than `char` (which makes strings), as
 /// the kernel spells them in format files.
 fn is_byte(base: &str) -> bool {
-    let words: Vec<&str> = base
-        .split_whitespace()
-        .filter(|w| !matches!(*w, "const" | "volatile"))
-        .collect();
     matches!(
-        words.as_slice(),
-        ["u8" | "__u8" | "uint8_t" | "s8" | "__s8" | "int8_t"]
-            | ["unsigned" | "signed", "char"]
+        c_words(base).as_slice(),
+        ["u8" | "__u8" | "uint8_t" | "s8" | "__s8" | "int8_t"] | ["unsigned" | "signed", "char"]
     )
 }
 

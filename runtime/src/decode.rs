@@ -165,9 +165,7 @@ mod tests {
         small[14..].copy_from_slice(&[1, 2]);
         assert_eq!(format_inet(&inet(10, &small)), "::102");
         assert_eq!(format_inet(&inet(10, &[0; 16])), "::");
-        let doc = [
-            0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1,
-        ];
+        let doc = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1];
         assert_eq!(format_inet(&inet(10, &doc)), "2001:db8::1:0:0:1");
     }
 

@@ -40,7 +40,9 @@ fn array_size(call: &CallInfo, index: usize, m: MemoryType) -> Result<u32, Diagn
             format!("{function}() reads an array, found {}", m.ty.name()),
         )
         .with_label("a struct or union")
-        .with_hint("pass the array member that holds the bytes, e.g. ...skc_v6_daddr.in6_u.u6_addr8"));
+        .with_hint(
+            "pass the array member that holds the bytes, e.g. ...skc_v6_daddr.in6_u.u6_addr8",
+        ));
     };
     let size = btf.type_size(m.ty.id);
     call.probe.layout.borrow_mut().insert_size(m.ty.id, size);

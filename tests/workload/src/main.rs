@@ -145,7 +145,9 @@ fn tcp_session(addr: &str, port: &str) -> Result<()> {
     let (mut server, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
     client.write_all(b"x").map_err(|e| format!("send: {e}"))?;
     let mut byte = [0u8; 1];
-    server.read_exact(&mut byte).map_err(|e| format!("receive: {e}"))?;
+    server
+        .read_exact(&mut byte)
+        .map_err(|e| format!("receive: {e}"))?;
     drop(client);
     drop(server);
     drop(listener);
