@@ -34,10 +34,13 @@ pub enum ReadKind {
 }
 
 /// Offsets of kernel structure members that builtins (`ppid`, `pcomm`)
-/// were compiled against, looked up in BTF by the checker.
+/// were compiled against, and sizes of the kernel types they read whole
+/// (`ntop` of a `__u8[16]`), looked up in BTF by the checker.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KernelLayout {
     offsets: BTreeMap<(String, String), u32>,
+    /// By BTF type id.
+    sizes: BTreeMap<u32, u32>,
 }
 
 impl KernelLayout {
@@ -51,5 +54,15 @@ impl KernelLayout {
         self.offsets
             .get(&(record.to_string(), member.to_string()))
             .copied()
+    }
+
+    pub fn insert_size(&mut self, type_id: u32, size: u32) {
+        self.sizes.insert(type_id, size);
+    }
+
+    /// The size in bytes of kernel type `type_id`, if the checker recorded
+    /// it.
+    pub fn size(&self, type_id: u32) -> Option<u32> {
+        self.sizes.get(&type_id).copied()
     }
 }

@@ -27,6 +27,10 @@ pub enum FieldKind {
     Int(IntType),
     /// `char name[N]` stored inline in the record.
     InlineString,
+    /// `__u8 name[N]` (any one-byte element other than `char`) stored
+    /// inline in the record: bytes such as addresses, for `ntop()` and
+    /// `macaddr()`.
+    InlineBytes,
     /// `__data_loc char[] name`: a u32 whose low half is the string's
     /// offset in the record and high half its length.
     DataLocString,
@@ -43,6 +47,7 @@ impl Field {
         match self.kind {
             FieldKind::Int(int) => Some(Type::Int(int)),
             FieldKind::InlineString => Some(Type::Str(self.size + 1)),
+            FieldKind::InlineBytes => Some(Type::Bytes(self.size)),
             FieldKind::DataLocString => Some(Type::Str(crate::types::DEFAULT_STR_SIZE)),
             FieldKind::Pointer(p) => Some(Type::Ptr(p)),
             FieldKind::Unsupported => None,
@@ -120,10 +125,14 @@ fn classify(decl: &str, size: u32, signed: bool, user: bool) -> Option<(String, 
         .filter(|n| !n.is_empty())?
         .to_string();
     let base = head[..head.len() - name.len()].trim();
-    let is_char = base.ends_with("char") && !base.contains('*');
+    // Only `char` arrays are strings, as in bpftrace: `unsigned char
+    // addr[6]` (bridge:br_fdb_add) holds bytes.
+    let is_char = c_words(base) == ["char"];
     let kind = if array {
         if is_char {
             FieldKind::InlineString
+        } else if is_byte(base) && size > 0 {
+            FieldKind::InlineBytes
         } else {
             FieldKind::Unsupported
         }
@@ -138,6 +147,22 @@ fn classify(decl: &str, size: u32, signed: bool, user: bool) -> Option<(String, 
         FieldKind::Unsupported
     };
     Some((name, kind))
+}
+
+/// The words of a C type without its qualifiers.
+fn c_words(base: &str) -> Vec<&str> {
+    base.split_whitespace()
+        .filter(|w| !matches!(*w, "const" | "volatile"))
+        .collect()
+}
+
+/// One-byte integer types other than `char` (which makes strings), as
+/// the kernel spells them in format files.
+fn is_byte(base: &str) -> bool {
+    matches!(
+        c_words(base).as_slice(),
+        ["u8" | "__u8" | "uint8_t" | "s8" | "__s8" | "int8_t"] | ["unsigned" | "signed", "char"]
+    )
 }
 
 /// `__data_loc TYPE[] NAME`: the array brackets belong to the type, so the
@@ -200,6 +225,30 @@ mod tests {
         assert_eq!(format.fields[1].kind, FieldKind::DataLocString);
         assert_eq!(format.fields[2].name, "args");
         assert_eq!(format.fields[2].kind, FieldKind::Unsupported);
+    }
+
+    #[test]
+    fn byte_arrays_are_inline_bytes() {
+        let text = "\tfield:__u8 saddr[4];\toffset:32;\tsize:4;\tsigned:0;\n\
+            \tfield:__u8 daddr_v6[16];\toffset:56;\tsize:16;\tsigned:0;\n\
+            \tfield:unsigned char dev_addr[6];\toffset:72;\tsize:6;\tsigned:0;\n\
+            \tfield:const u8 key[8];\toffset:80;\tsize:8;\tsigned:0;\n\
+            \tfield:u16 ports[2];\toffset:88;\tsize:4;\tsigned:0;\n";
+        let format = TracepointFormat::parse("sock", text).unwrap();
+        let kinds: Vec<_> = format.fields.iter().map(|f| f.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                FieldKind::InlineBytes,
+                FieldKind::InlineBytes,
+                FieldKind::InlineBytes,
+                FieldKind::InlineBytes,
+                FieldKind::Unsupported
+            ]
+        );
+        assert_eq!(format.fields[0].value_type(), Some(Type::Bytes(4)));
+        assert_eq!(format.fields[1].value_type(), Some(Type::Bytes(16)));
+        assert_eq!(format.fields[1].name, "daddr_v6");
     }
 
     #[test]

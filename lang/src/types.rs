@@ -9,6 +9,11 @@ use std::sync::{Mutex, OnceLock};
 pub const DEFAULT_STR_SIZE: u32 = 64;
 /// `comm` is `TASK_COMM_LEN` bytes.
 pub const COMM_SIZE: u32 = 16;
+/// `ntop()`: the address family as 8 bytes, then 16 address bytes (an IPv4
+/// address in the first 4), the layout bpftrace uses.
+pub const INET_SIZE: u32 = 24;
+/// `macaddr()`: `ETH_ALEN` bytes.
+pub const MAC_SIZE: u32 = 6;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct IntType {
@@ -157,6 +162,14 @@ pub enum Type {
     Timestamp(u32),
     /// `username`: a uid, printed as the user's name.
     Username,
+    /// A byte array stored inline in a tracepoint record (`__u8 saddr[4]`),
+    /// copied to the stack: what `ntop()` and `macaddr()` read.
+    Bytes(u32),
+    /// `ntop()`: an address family and address (see `INET_SIZE`), printed
+    /// as text in user space.
+    Inet,
+    /// `macaddr()`: six bytes, printed as `AA:BB:CC:DD:EE:FF`.
+    MacAddr,
 }
 
 impl Type {
@@ -178,11 +191,17 @@ impl Type {
     }
 
     /// Values printed as text by `%s`: strings, stacks, symbols,
-    /// timestamps and user names.
+    /// timestamps, user names and network addresses.
     pub fn is_printable_as_str(self) -> bool {
         matches!(
             self,
-            Type::Str(_) | Type::Stack(_) | Type::Sym { .. } | Type::Timestamp(_) | Type::Username
+            Type::Str(_)
+                | Type::Stack(_)
+                | Type::Sym { .. }
+                | Type::Timestamp(_)
+                | Type::Username
+                | Type::Inet
+                | Type::MacAddr
         )
     }
 
@@ -202,16 +221,24 @@ impl Type {
             Type::Tuple(t) => t.size(),
             Type::Buf(n) => n + 1,
             Type::Timestamp(n) => 8 + n,
+            Type::Bytes(n) => n,
+            Type::Inet => INET_SIZE,
+            Type::MacAddr => MAC_SIZE,
         }
     }
 
     /// The size of a value that lives in a stack buffer rather than in a
-    /// register: strings, buffers, timestamps and `usym` (address and pid).
+    /// register: strings, buffers, timestamps, `usym` (address and pid),
+    /// byte arrays and network addresses.
     pub fn buffer_size(self) -> Option<u32> {
         match self {
-            Type::Str(_) | Type::Buf(_) | Type::Timestamp(_) | Type::Sym { user: true } => {
-                Some(self.size())
-            }
+            Type::Str(_)
+            | Type::Buf(_)
+            | Type::Timestamp(_)
+            | Type::Sym { user: true }
+            | Type::Bytes(_)
+            | Type::Inet
+            | Type::MacAddr => Some(self.size()),
             _ => None,
         }
     }
@@ -302,6 +329,9 @@ impl fmt::Display for Type {
             Type::Buf(n) => write!(f, "buffer[{n}]"),
             Type::Timestamp(_) => write!(f, "timestamp"),
             Type::Username => write!(f, "username"),
+            Type::Bytes(n) => write!(f, "uint8[{n}]"),
+            Type::Inet => write!(f, "inet"),
+            Type::MacAddr => write!(f, "mac_address"),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Values that take user-space knowledge to print: buffers as escaped
-//! text, timestamps as wall-clock time, uids as user names.
+//! text, timestamps as wall-clock time, uids as user names, network
+//! addresses as text.
 
 use std::collections::HashMap;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::{Mutex, OnceLock};
 
 /// `buf()` contents as bpftrace's `%r` prints them: printable ASCII as is,
@@ -96,9 +98,85 @@ fn lookup_user(uid: u32) -> Option<String> {
     Some(name.to_string_lossy().into_owned())
 }
 
+/// An `ntop()` value: the address family as a little-endian u64, then 16
+/// address bytes. Printed as `inet_ntop(3)` does, as bpftrace prints it;
+/// an unknown family prints as nothing.
+pub fn format_inet(raw: &[u8]) -> String {
+    let mut bytes = [0u8; 24];
+    let n = raw.len().min(24);
+    bytes[..n].copy_from_slice(&raw[..n]);
+    let family = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+    let addr: [u8; 16] = bytes[8..].try_into().expect("16 bytes");
+    match family {
+        2 => Ipv4Addr::new(addr[0], addr[1], addr[2], addr[3]).to_string(),
+        10 => format_ipv6(addr),
+        _ => String::new(),
+    }
+}
+
+/// RFC 5952 text, and like glibc an IPv4-compatible address
+/// (`::a.b.c.d`, 96 zero bits then anything but `0.0.x.x`) in dotted form,
+/// where Rust writes hexadecimal.
+fn format_ipv6(addr: [u8; 16]) -> String {
+    if addr[..12].iter().all(|&b| b == 0) && addr[12..14] != [0, 0] {
+        let v4 = Ipv4Addr::new(addr[12], addr[13], addr[14], addr[15]);
+        return format!("::{v4}");
+    }
+    Ipv6Addr::from(addr).to_string()
+}
+
+/// A `macaddr()` value: six bytes in upper-case hexadecimal, as bpftrace.
+pub fn format_mac(raw: &[u8]) -> String {
+    let mut bytes = [0u8; 6];
+    let n = raw.len().min(6);
+    bytes[..n].copy_from_slice(&raw[..n]);
+    let parts: Vec<String> = bytes.iter().map(|b| format!("{b:02X}")).collect();
+    parts.join(":")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn inet(family: u64, addr: &[u8]) -> Vec<u8> {
+        let mut raw = family.to_le_bytes().to_vec();
+        raw.extend_from_slice(addr);
+        raw.resize(24, 0);
+        raw
+    }
+
+    #[test]
+    fn inet_addresses_print_as_inet_ntop_does() {
+        // What bpftrace 0.17 printed for ntop(0x0100007f), ntop(10, 1),
+        // ntop(10, 0x0100007f) and ntop(7, 1).
+        assert_eq!(format_inet(&inet(2, &[127, 0, 0, 1])), "127.0.0.1");
+        assert_eq!(format_inet(&inet(10, &[1])), "100::");
+        assert_eq!(format_inet(&inet(10, &[0x7f, 0, 0, 1])), "7f00:1::");
+        assert_eq!(format_inet(&inet(7, &[1])), "");
+        // glibc's inet_ntop, as Python's socket.inet_ntop shows it.
+        let mut v6 = [0u8; 16];
+        v6[15] = 1;
+        assert_eq!(format_inet(&inet(10, &v6)), "::1");
+        v6[12..].copy_from_slice(&[127, 0, 0, 1]);
+        assert_eq!(format_inet(&inet(10, &v6)), "::127.0.0.1");
+        v6[10..12].copy_from_slice(&[0xff, 0xff]);
+        assert_eq!(format_inet(&inet(10, &v6)), "::ffff:127.0.0.1");
+        let mut small = [0u8; 16];
+        small[14..].copy_from_slice(&[1, 2]);
+        assert_eq!(format_inet(&inet(10, &small)), "::102");
+        assert_eq!(format_inet(&inet(10, &[0; 16])), "::");
+        let doc = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1];
+        assert_eq!(format_inet(&inet(10, &doc)), "2001:db8::1:0:0:1");
+    }
+
+    #[test]
+    fn mac_addresses_are_upper_case_hex() {
+        assert_eq!(
+            format_mac(&[0x00, 0x1b, 0x21, 0xab, 0xcd, 0xef]),
+            "00:1B:21:AB:CD:EF"
+        );
+        assert_eq!(format_mac(&[0; 6]), "00:00:00:00:00:00");
+    }
 
     #[test]
     fn buffers_escape_what_is_not_printable() {

@@ -46,6 +46,13 @@ pub fn decode_part(bytes: &[u8], part: &Part, decoder: &Decoder) -> Value {
             Value::Str(decode::format_timestamp(nsecs, &format))
         }
         Type::Username => Value::Str(decode::user_name(word(bytes, at) as u32)),
+        Type::Inet | Type::MacAddr => {
+            let raw = bytes.get(at..at + part.ty.size() as usize).unwrap_or(&[]);
+            Value::Str(match part.ty {
+                Type::Inet => decode::format_inet(raw),
+                _ => decode::format_mac(raw),
+            })
+        }
         Type::Int(int) => {
             let raw = bytes
                 .get(at..at + 8)

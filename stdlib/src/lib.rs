@@ -2,11 +2,13 @@
 //! checker and the code generator consult; adding a builtin means adding it
 //! to its family file and to `BUILTINS`.
 
+pub mod address_space;
 pub mod aggregate;
 pub mod builtin;
 pub mod context;
 pub mod inject;
 pub mod maps;
+pub mod net;
 pub mod output;
 pub mod proc;
 pub mod registers;
@@ -92,6 +94,10 @@ pub static BUILTINS: &[&dyn Builtin] = &[
     &strings::Strncmp,
     &strings::Strcontains,
     &strings::Join,
+    &address_space::AddressSpace { user: false },
+    &address_space::AddressSpace { user: true },
+    &net::Ntop,
+    &net::Macaddr,
     &time::Time,
     &time::Strftime,
     &time::Jiffies,

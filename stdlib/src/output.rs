@@ -211,6 +211,12 @@ impl Builtin for Print {
                 call.arg_span(0),
                 "print() cannot print this value",
             )),
+            t @ Type::Bytes(_) => Err(Diagnostic::error(
+                call.arg_span(0),
+                format!("print() cannot print a byte array ({t})"),
+            )
+            .with_label("an inline array of the tracepoint")
+            .with_hint("print it as an address: print(ntop(...)) or print(macaddr(...))")),
             _ => Ok(Type::Void),
         }
     }

@@ -16,7 +16,7 @@ use rtrace_lang::types::Type;
 pub const MAX_STRLEN: u32 = 512 - 8;
 
 /// Where a pointer argument points, for the read helpers.
-fn address_space(cx: &FnCx, ptr_type: Type) -> AddressSpace {
+pub fn address_space(cx: &FnCx, ptr_type: Type) -> AddressSpace {
     match ptr_type {
         Type::Ptr(p) if p.user => AddressSpace::User,
         Type::Ptr(_) => AddressSpace::Kernel,
@@ -160,7 +160,7 @@ fn str_helper(space: AddressSpace) -> Helper {
     }
 }
 
-fn read_helper(space: AddressSpace) -> Helper {
+pub fn read_helper(space: AddressSpace) -> Helper {
     match space {
         AddressSpace::User => Helper::ProbeReadUser,
         AddressSpace::Kernel => Helper::ProbeReadKernel,

@@ -138,6 +138,11 @@ fn tracepoint_string(cx: &mut FnCx, name: &str, off: i16, size: u32) -> Result<(
             copy(cx, CTX, field.offset as i16, off, field.size.min(size - 1));
             Ok(())
         }
+        // Bytes have no terminating NUL: all of them fit.
+        FieldKind::InlineBytes => {
+            copy(cx, CTX, field.offset as i16, off, field.size.min(size));
+            Ok(())
+        }
         FieldKind::DataLocString => {
             // The low 16 bits are the string's offset from the record start.
             cx.asm.load(Size::W, Reg::R3, CTX, field.offset as i16);

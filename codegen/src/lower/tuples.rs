@@ -60,8 +60,9 @@ fn fill(cx: &mut FnCx, expr: &Expr, off: i16, to: TupleType) -> Result<(), Lower
 /// Writes one element of type `ty` at `r10 + at`.
 fn element_into(cx: &mut FnCx, element: &Expr, at: i16, ty: Type) -> Result<(), LowerError> {
     match ty {
-        Type::Str(size) => strings::eval_into(cx, element, at, size),
         Type::Tuple(inner) => fill(cx, element, at, inner),
+        // Strings, timestamps, addresses...: written in place.
+        ty if ty.is_buffer() => strings::eval_into(cx, element, at, ty.size()),
         _ => {
             let v = cx.eval(element)?;
             cx.release(v);

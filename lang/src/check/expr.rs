@@ -227,8 +227,8 @@ fn check_assign(
                 }
                 Type::Void => return,
                 Type::Ptr(_) => MapValueType::Plain(Type::U64),
-                Type::Record(m) => {
-                    state.diagnostics.push(record_stored(value.span, m));
+                t @ (Type::Record(_) | Type::Bytes(_)) => {
+                    state.diagnostics.extend(not_storable(value.span, t));
                     return;
                 }
                 other => MapValueType::Plain(other),
@@ -359,6 +359,23 @@ fn record_stored(span: Span, m: crate::types::MemoryType) -> Diagnostic {
         .with_hint("store one of its members, or a pointer to it")
 }
 
+/// What ntop() and macaddr() read, and nothing else takes.
+pub(super) fn bytes_misused(span: Span, t: Type) -> Diagnostic {
+    Diagnostic::error(span, format!("a byte array ({t}) cannot be used here"))
+        .with_label("an inline array of the tracepoint")
+        .with_hint("turn it into text with ntop(...) (4 or 16 bytes) or macaddr(...) (6 bytes)")
+}
+
+/// Values that are not maps' keys or values: arrays in memory and
+/// tracepoints' byte arrays.
+fn not_storable(span: Span, t: Type) -> Option<Diagnostic> {
+    match t {
+        Type::Record(m) => Some(record_stored(span, m)),
+        Type::Bytes(_) => Some(bytes_misused(span, t)),
+        _ => None,
+    }
+}
+
 pub(super) fn unify(a: Type, b: Type) -> Option<Type> {
     match (a, b) {
         (Type::Int(_), Type::Int(_)) | (Type::Ptr(_), Type::Ptr(_)) => Some(a),
@@ -398,9 +415,7 @@ fn check_keys(keys: &[Expr], cx: &mut ProbeCx, state: &mut State) -> Option<Vec<
                 "an aggregation cannot be a map key",
             ));
         }
-        if let Type::Record(m) = t {
-            state.diagnostics.push(record_stored(key.span, m));
-        }
+        state.diagnostics.extend(not_storable(key.span, t));
         types.push(key_part(t));
     }
     Some(types)
@@ -418,9 +433,16 @@ fn key_part(t: Type) -> Type {
         | Type::Sym { .. }
         | Type::Buf(_)
         | Type::Timestamp(_)
-        | Type::Username => t,
+        | Type::Username
+        | Type::Inet
+        | Type::MacAddr => t,
         // Reported where they are found.
-        Type::Ptr(_) | Type::Record(_) | Type::Void | Type::Agg(_) | Type::Tuple(_) => Type::U64,
+        Type::Ptr(_)
+        | Type::Record(_)
+        | Type::Bytes(_)
+        | Type::Void
+        | Type::Agg(_)
+        | Type::Tuple(_) => Type::U64,
     }
 }
 
@@ -967,6 +989,23 @@ fn check_binary(
                 )
                 .with_label("a struct, union or array")
                 .with_hint("use one of its members"),
+            );
+            return Type::U64;
+        }
+    }
+    for (t, side) in [(a, lhs), (b, rhs)] {
+        if let Type::Bytes(_) = t {
+            state.diagnostics.push(bytes_misused(side.span, t));
+            return Type::U64;
+        }
+        if matches!(t, Type::Inet | Type::MacAddr) {
+            state.diagnostics.push(
+                Diagnostic::error(
+                    side.span,
+                    format!("operator '{}' cannot be applied to {t}", op.symbol()),
+                )
+                .with_label(format!("{t} is not a number"))
+                .with_hint("print it with printf(\"%s\"), print() or use it as a map key"),
             );
             return Type::U64;
         }

@@ -23,6 +23,12 @@ pub(super) fn check_literal(elements: &[Expr], cx: &mut ProbeCx, state: &mut Sta
             }
             // check_value reported it.
             Type::Agg(_) => Type::I64,
+            t @ Type::Bytes(_) => {
+                state
+                    .diagnostics
+                    .push(super::expr::bytes_misused(element.span, t));
+                Type::I64
+            }
             t => t,
         };
         types.push(t);

@@ -43,6 +43,8 @@ commands:
                      rtrace_workload_args8(1, 2, ..., 8),
                      rtrace_workload_greet(\"hello\") and
                      rtrace_workload_asm_add(i, 1000)
+  tcp ADDR PORT      listen on ADDR:PORT (127.0.0.1, ::1...), connect to it,
+                     send a byte and close both ends: one TCP session
   stack N [MS]       N times: rtrace_workload_depth_3 calls _2, _1 and _0,
                      which makes a getppid system call (frame pointers
                      kept, see stack.rs); then sleep MS milliseconds
@@ -113,6 +115,7 @@ fn run(args: &[String]) -> Result<()> {
             }
             Ok(())
         }
+        ("tcp", [addr, port]) => tcp_session(addr, port),
         ("pid", []) => {
             println!("{}", std::process::id());
             Ok(())
@@ -131,6 +134,31 @@ fn check(result: libc::c_long, what: &str) -> Result<libc::c_long> {
     } else {
         Ok(result)
     }
+}
+
+/// A client and a server on `addr:port`: connect, the client sends one
+/// byte, then the client closes first (it goes through FIN_WAIT1, the
+/// server through CLOSE_WAIT), the listener last.
+fn tcp_session(addr: &str, port: &str) -> Result<()> {
+    use std::io::{Read, Write};
+    use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+    let ip: IpAddr = addr
+        .parse()
+        .map_err(|_| format!("not an IP address: {addr:?}"))?;
+    let port: u16 = port.parse().map_err(|_| format!("not a port: {port:?}"))?;
+    let at = SocketAddr::new(ip, port);
+    let listener = TcpListener::bind(at).map_err(|e| format!("listen on {at}: {e}"))?;
+    let mut client = TcpStream::connect(at).map_err(|e| format!("connect to {at}: {e}"))?;
+    let (mut server, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
+    client.write_all(b"x").map_err(|e| format!("send: {e}"))?;
+    let mut byte = [0u8; 1];
+    server
+        .read_exact(&mut byte)
+        .map_err(|e| format!("receive: {e}"))?;
+    drop(client);
+    drop(server);
+    drop(listener);
+    Ok(())
 }
 
 fn getppid_loop(n: u64) {
