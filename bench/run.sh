@@ -6,7 +6,8 @@
 #       tracepoint:raw_syscalls:sys_enter, from the run time of N getppid
 #       calls with and without the tracer attached (hyperfine, median of
 #       RUNS), and the floor of that cost: the same probe with a predicate
-#       that is never true.
+#       that is never true; and the cost of following kernel pointers
+#       (`curtask->real_parent->comm`), at start-up and per event.
 # Ends with a markdown table. Needs root. See bench/README.md.
 set -euo pipefail
 
@@ -81,7 +82,7 @@ short_run() {
 }
 
 declare -A result
-for script in begin_exit two_tracepoints; do
+for script in begin_exit two_tracepoints struct_begin_exit; do
   for tool in rtrace bpftrace; do
     bin=$RTRACE; [ "$tool" = bpftrace ] && bin=$BPFTRACE
     say "$tool: $script.rt x $RUNS"
@@ -131,7 +132,7 @@ say "baseline: getppid x $N, no tracer"
 base=$(loop_seconds)
 for tool in rtrace bpftrace; do
   bin=$RTRACE; [ "$tool" = bpftrace ] && bin=$BPFTRACE
-  for script in count_by_comm floor; do
+  for script in count_by_comm floor parent_comm; do
     say "$tool: getppid x $N under $script.rt"
     per_event_ns "$bin" "$here/$script.rt" "$base"
     result[$tool.$script.ns]=$ns
@@ -160,6 +161,9 @@ echo
   row 'two tracepoints, exit at once: wall (ms)' two_tracepoints.wall
   row 'two tracepoints, exit at once: CPU (ms)' two_tracepoints.cpu
   row 'two tracepoints, exit at once: peak RSS (MiB)' two_tracepoints.rss
+  row '`curtask->real_parent->comm` in BEGIN: wall (ms)' struct_begin_exit.wall
+  row '`curtask->real_parent->comm` in BEGIN: peak RSS (MiB)' struct_begin_exit.rss
   row '`@[comm] = count()` per sys_enter (ns/event)' count_by_comm.ns
   row 'floor, `/pid == 1/` never true (ns/event)' floor.ns
+  row '`@[curtask->real_parent->comm] = count()` (ns/event)' parent_comm.ns
 }
