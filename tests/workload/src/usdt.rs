@@ -8,6 +8,16 @@
 
 use std::hint::black_box;
 
+/// Keeps the semaphores (section `.probes`, which the linker puts right
+/// after `.data`) out of the file page that the RELRO segment also maps.
+/// Kernels before 6.18 (Debian's 6.1 and 6.12) increment a semaphore in
+/// the first writable mapping of its file page they see, and the RELRO
+/// mapping is writable until the dynamic loader protects it: the count
+/// then lands in the wrong copy and a `probe_lazy!` probe never fires.
+/// More than a page of `.data` puts `.probes` in a page of its own.
+#[used]
+static mut DATA_BEFORE_THE_SEMAPHORES: [u8; 8192] = [1; 8192];
+
 pub fn run(n: u64) {
     for i in 1..=n as i64 {
         probe::probe!(rtrace, tick, black_box(i), black_box(-i));
