@@ -2,6 +2,7 @@
 //! kernel: the `sock:inet_sock_set_state` tracepoint of Linux 6.18 and a
 //! small hand-made BTF with a `struct sock` holding arrays.
 
+use rtrace_lang::btf::build::{kind, Builder};
 use rtrace_lang::btf::Btf;
 use rtrace_lang::check::{check, CheckEnv, Checked};
 use rtrace_lang::config::Config;
@@ -22,80 +23,30 @@ const INET_SOCK_SET_STATE: &str = "name: inet_sock_set_state\nformat:\n\
 /// unsigned char hw[32]; struct pair pair; }` with
 /// `struct pair { int a, b; }`: type 3 is the 16-byte array.
 fn sock_btf() -> Btf {
-    let strings = b"\0unsigned char\0int\0unsigned int\0sock\0daddr\0v6\0hw\0pair\0a\0b\0";
-    let at = |name: &str| {
-        let needle = [b"\0", name.as_bytes(), b"\0"].concat();
-        strings
-            .windows(needle.len())
-            .position(|w| w == needle.as_slice())
-            .expect("name in the string table") as u32
-            + 1
-    };
-    let info = |kind: u32, vlen: u32| (kind << 24) | vlen;
-    let mut words: Vec<u32> = vec![
-        at("unsigned char"),
-        info(1, 0),
-        1,
-        8, // 1: INT
-        at("int"),
-        info(1, 0),
+    let mut b = Builder::new();
+    let uchar = b.int("unsigned char", 1, false); // 1
+    let int = b.int("int", 4, true); // 2
+    let v6 = b.add("", kind::ARRAY, 0, false, 0, &[uchar, int, 16]); // 3
+    let hw = b.add("", kind::ARRAY, 0, false, 0, &[uchar, int, 32]); // 4
+    let uint = b.int("unsigned int", 4, false); // 5
+    let (a, bb) = (b.string("a"), b.string("b"));
+    let pair = b.add("pair", kind::STRUCT, 2, false, 8, &[a, int, 0, bb, int, 32]); // 6
+    let names = ["daddr", "v6", "hw", "pair"].map(|n| b.string(n));
+    let sock = b.add(
+        "sock",
+        kind::STRUCT,
         4,
-        (1 << 24) | 32, // 2: INT
-        0,
-        info(3, 0),
-        0,
-        1,
-        2,
-        16, // 3: unsigned char[16]
-        0,
-        info(3, 0),
-        0,
-        1,
-        2,
-        32, // 4: unsigned char[32]
-        at("unsigned int"),
-        info(1, 0),
-        4,
-        32, // 5: INT
-        at("pair"),
-        info(4, 2),
-        8, // 6: struct pair
-        at("a"),
-        2,
-        0,
-        at("b"),
-        2,
-        32,
-        at("sock"),
-        info(4, 4),
-        64, // 7: struct sock
-        at("daddr"),
-        5,
-        0,
-        at("v6"),
-        3,
-        32,
-        at("hw"),
-        4,
-        160,
-        at("pair"),
-        6,
-        416,
-    ];
-    let types: Vec<u8> = words.drain(..).flat_map(u32::to_le_bytes).collect();
-    let mut data = vec![0x9f, 0xeb, 1, 0];
-    for word in [
-        24,
-        0,
-        types.len() as u32,
-        types.len() as u32,
-        strings.len() as u32,
-    ] {
-        data.extend_from_slice(&word.to_le_bytes());
-    }
-    data.extend_from_slice(&types);
-    data.extend_from_slice(strings);
-    Btf::parse(data).expect("valid BTF")
+        false,
+        64,
+        &[
+            names[0], uint, 0, //
+            names[1], v6, 32, //
+            names[2], hw, 160, //
+            names[3], pair, 416,
+        ],
+    ); // 7
+    assert_eq!((v6, sock), (3, 7));
+    Btf::parse(b.finish()).expect("valid BTF")
 }
 
 struct FakeKernel {

@@ -3,6 +3,7 @@
 //! explains the kernel's refusals with.
 
 use rtrace_codegen::lower::{lower, LowerOptions};
+use rtrace_lang::btf::build::{kind, Builder};
 use rtrace_lang::btf::Btf;
 use rtrace_lang::check::{check, CheckEnv};
 use rtrace_lang::config::Config;
@@ -36,39 +37,12 @@ impl Kernel {
 
 /// BTF of `long __x64_sys_getppid(void)`: an int, a prototype, a function.
 fn getppid_btf() -> Vec<u8> {
-    let strings = format!("\0long\0{FUNCTION}\0").into_bytes();
-    let (long_name, func_name) = (1u32, 6u32);
-    let words: [u32; 10] = [
-        // [1] INT long, 8 bytes, signed, 64 bits.
-        long_name,
-        1 << 24,
-        8,
-        (1 << 24) | 64,
-        // [2] FUNC_PROTO returning [1], no parameters.
-        0,
-        13 << 24,
-        1,
-        // [3] FUNC __x64_sys_getppid of type [2], global linkage.
-        func_name,
-        (12 << 24) | 1,
-        2,
-    ];
-    let types: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let mut data = Vec::new();
-    data.extend_from_slice(&0xeb9f_u16.to_le_bytes());
-    data.extend_from_slice(&[1, 0]);
-    for word in [
-        24,
-        0,
-        types.len() as u32,
-        types.len() as u32,
-        strings.len() as u32,
-    ] {
-        data.extend_from_slice(&word.to_le_bytes());
-    }
-    data.extend_from_slice(&types);
-    data.extend_from_slice(&strings);
-    data
+    let mut b = Builder::new();
+    let long = b.int("long", 8, true);
+    let proto = b.add("", kind::FUNC_PROTO, 0, false, long, &[]);
+    // Global linkage.
+    b.add(FUNCTION, kind::FUNC, 1, false, proto, &[]);
+    b.finish()
 }
 
 impl KernelInfo for Kernel {
