@@ -10,6 +10,7 @@
 use crate::types::IntType;
 use std::collections::HashMap;
 
+mod modules;
 mod navigate;
 pub use navigate::{Member, NameSpace, Shape};
 
@@ -52,6 +53,11 @@ pub struct Btf {
     has_type_tags: bool,
     /// Type names and enum constants looked up so far.
     lookups: std::sync::Mutex<navigate::Lookups>,
+    /// Where the modules' BTF files are (`/sys/kernel/btf`), when this is
+    /// the running kernel's vmlinux BTF.
+    module_dir: Option<std::path::PathBuf>,
+    /// The modules' types, read the first time vmlinux lacks a name.
+    modules: std::sync::OnceLock<modules::Modules>,
 }
 
 /// A kernel function's prototype.
@@ -133,6 +139,8 @@ impl Btf {
             functions: HashMap::new(),
             has_type_tags: false,
             lookups: Default::default(),
+            module_dir: None,
+            modules: Default::default(),
         };
         let mut at = types.start;
         while at < types.end {
@@ -152,10 +160,20 @@ impl Btf {
         Ok(btf)
     }
 
+    /// Also finds the types of the kernel modules whose split BTF files
+    /// are in `dir` (`/sys/kernel/btf`), once vmlinux lacks a name.
+    pub fn with_modules(mut self, dir: impl Into<std::path::PathBuf>) -> Btf {
+        self.module_dir = Some(dir.into());
+        self
+    }
+
+    /// Positions from `data.len()` on are in the modules' type records.
     fn u32_at(&self, at: usize) -> Option<u32> {
-        self.data
-            .get(at..at + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        let bytes = match at.checked_sub(self.data.len()) {
+            None => self.data.get(at..at + 4)?,
+            Some(at) => self.loaded_modules()?.types.get(at..at + 4)?,
+        };
+        Some(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
     }
 
     fn raw_at(&self, at: usize) -> Option<Raw> {
@@ -171,13 +189,25 @@ impl Btf {
     }
 
     fn raw(&self, id: u32) -> Option<Raw> {
+        if let Some(index) = id.checked_sub(self.first_module_id()) {
+            let at = *self.loaded_modules()?.offsets.get(index as usize)?;
+            return self.raw_at(self.data.len() + at as usize);
+        }
         let at = *self.offsets.get((id as usize).checked_sub(1)?)?;
         self.raw_at(at as usize)
     }
 
     fn string(&self, offset: u32) -> &str {
-        let start = self.strings.start + offset as usize;
-        let bytes = self.data.get(start..self.strings.end).unwrap_or_default();
+        let bytes = match (offset as usize).checked_sub(self.strings.len()) {
+            None => {
+                let start = self.strings.start + offset as usize;
+                self.data.get(start..self.strings.end).unwrap_or_default()
+            }
+            Some(at) => self
+                .loaded_modules()
+                .and_then(|m| m.strings.get(at..))
+                .unwrap_or_default(),
+        };
         let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
         std::str::from_utf8(&bytes[..end]).unwrap_or("")
     }
@@ -199,8 +229,14 @@ impl Btf {
     /// `btf_trace_NAME` typedef has their types. Either way the first
     /// parameter is the tracepoint's private data, not an argument.
     pub fn raw_tracepoint(&self, name: &str) -> Option<Prototype> {
-        let mut proto = match self.function(&format!("__bpf_trace_{name}")) {
-            Some((_, proto)) => proto,
+        let stub = format!("__bpf_trace_{name}");
+        let stub = self
+            .functions
+            .get(&stub)
+            .copied()
+            .or_else(|| self.module_function(&stub));
+        let mut proto = match stub.and_then(|id| self.prototype_of(id)) {
+            Some(proto) => proto,
             None => {
                 let typedef = self.named_type(NameSpace::Ordinary, &format!("btf_trace_{name}"))?;
                 let Shape::Pointer { pointee } = self.shape(typedef) else {
@@ -429,6 +465,8 @@ pub mod build {
         types: Vec<u8>,
         strings: Vec<u8>,
         next_id: u32,
+        /// For split BTF, the base's string section's length.
+        first_string: u32,
     }
 
     impl Builder {
@@ -440,11 +478,22 @@ pub mod build {
             }
         }
 
+        /// Split BTF on top of `base`, as a kernel module's is: ids and
+        /// string offsets continue after the base's.
+        pub fn split(base: &Btf) -> Builder {
+            Builder {
+                strings: vec![0],
+                next_id: base.first_module_id(),
+                first_string: base.strings.len() as u32,
+                ..Default::default()
+            }
+        }
+
         pub fn string(&mut self, s: &str) -> u32 {
             if s.is_empty() {
                 return 0;
             }
-            let at = self.strings.len() as u32;
+            let at = self.first_string + self.strings.len() as u32;
             self.strings.extend_from_slice(s.as_bytes());
             self.strings.push(0);
             at

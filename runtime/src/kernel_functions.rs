@@ -12,6 +12,8 @@ use std::path::Path;
 const KPROBE_PMU_TYPE: &str = "/sys/bus/event_source/devices/kprobe/type";
 const KPROBE_BLACKLIST: &str = "/sys/kernel/debug/kprobes/blacklist";
 const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
+/// Where each loaded module's split BTF is, next to vmlinux's.
+const MODULES_BTF: &str = "/sys/kernel/btf";
 /// `RTRACE_PRETEND_MISSING=kprobes`, `=fentry`, `=kprobe_multi` or
 /// several, comma-separated: act as on a kernel without them. The
 /// fallbacks between kprobes and fentry, and from kprobe_multi links to
@@ -113,7 +115,8 @@ pub fn read_btf() -> Result<Btf, String> {
         }
         _ => format!("{VMLINUX_BTF}: {e}"),
     })?;
-    Btf::parse(data).map_err(|e| format!("{VMLINUX_BTF}: {e}"))
+    let btf = Btf::parse(data).map_err(|e| format!("{VMLINUX_BTF}: {e}"))?;
+    Ok(btf.with_modules(MODULES_BTF))
 }
 
 /// Loads an empty fentry program for the function `btf_id`: whether this

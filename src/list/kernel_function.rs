@@ -19,21 +19,21 @@ pub fn list(
     ) {
         return;
     }
-    // Without the function list, the other probe types are still listed;
-    // a glob that names this type says why there are none.
-    let functions = match kernel.traceable_functions() {
-        Ok(functions) => functions,
-        Err(e) => {
-            if glob.contains(':') {
-                eprintln!("rtrace: cannot list {} probes: {e}", probe.name);
-            }
-            return;
-        }
-    };
     let blacklist = kernel.kprobe_blacklist();
     let mut lines = Vec::new();
     match probe.kind {
         ProbeKind::Kprobe | ProbeKind::Kretprobe => {
+            // Without the function list, the other probe types are still
+            // listed; a glob that names this type says why there are none.
+            let functions = match kernel.traceable_functions() {
+                Ok(functions) => functions,
+                Err(e) => {
+                    if glob.contains(':') {
+                        eprintln!("rtrace: cannot list {} probes: {e}", probe.name);
+                    }
+                    return;
+                }
+            };
             for f in functions.iter().filter(|f| !blacklist.contains(&f.name)) {
                 let name = match &f.module {
                     Some(module) => format!("{}:{module}:{}", probe.name, f.name),
@@ -48,12 +48,30 @@ pub fn list(
             let Ok(btf) = kernel.btf() else {
                 return;
             };
-            for f in functions.iter().filter(|f| f.module.is_none()) {
-                let name = format!("{}:{}", probe.name, f.name);
+            // The functions ftrace can patch; where tracefs refuses to say,
+            // every function BTF describes, as the kernel checks the rest
+            // when a program is loaded.
+            let names: Vec<&str> = match kernel.traceable_functions() {
+                Ok(functions) => functions
+                    .iter()
+                    .filter(|f| f.module.is_none())
+                    .map(|f| f.name.as_str())
+                    .collect(),
+                Err(e) => {
+                    if glob.contains(':') {
+                        eprintln!(
+                            "rtrace: note: {e}; listing every function in the kernel's BTF instead"
+                        );
+                    }
+                    btf.function_names().collect()
+                }
+            };
+            for f in names {
+                let name = format!("{}:{f}", probe.name);
                 if !glob_match(glob, &name) {
                     continue;
                 }
-                let Some((_, proto)) = btf.function(&f.name) else {
+                let Some((_, proto)) = btf.function(f) else {
                     continue;
                 };
                 if verbose {

@@ -28,7 +28,7 @@ series=("$@")
 say() { printf '== %s\n' "$*" >&2; }
 die() { printf 'tests/vm/run.sh: %s\n' "$*" >&2; exit 2; }
 
-for tool in qemu-system-x86_64 busybox cpio dpkg-deb apt-get ldd gzip; do
+for tool in qemu-system-x86_64 busybox cpio dpkg-deb apt-get ldd gzip xz; do
   command -v "$tool" >/dev/null ||
     die "$tool is missing (apt-get install qemu-system-x86 busybox-static cpio)"
 done
@@ -81,7 +81,8 @@ install_with_libs() {
   done
 }
 
-# The same initramfs serves every kernel: no modules are needed.
+# The same initramfs serves every kernel; each finds its own modules under
+# /lib/modules/$(uname -r).
 make_initramfs() {
   say "building the initramfs"
   local root=$work/root
@@ -94,6 +95,11 @@ make_initramfs() {
   if command -v bpftool >/dev/null; then
     install_with_libs "$root" "$(command -v bpftool)" /usr/sbin/bpftool
   fi
+  local package
+  for package in "${packages[@]}"; do
+    mkdir -p "$root/lib/modules"
+    cp -r "$cache/$package.modules/." "$root/lib/modules/"
+  done
   # The test runner finds its cases under the repository path it was
   # built in.
   mkdir -p "$root$repo/tests"
@@ -108,6 +114,9 @@ make_initramfs() {
     echo "export RTRACE_WORKLOAD=/rtrace/rtrace-workload"
     # Cases too slow for software emulation skip themselves on it.
     echo "export RTRACE_EMULATED_CPU=1"
+    # Debian's kernels run fentry programs: the cases that need them must
+    # run there, not skip (see tests/runtime/fentry.test).
+    echo "export RTRACE_EXPECT_FENTRY=1"
     printf 'export RTRACE_TEST_FILTER=%q\n' "${RTRACE_TEST_FILTER:-}"
     printf 'export RTRACE_TEST_PENDING=%q\n' "${RTRACE_TEST_PENDING:-}"
     printf 'export RTRACE_VM_COMMAND=%q\n' "${RTRACE_VM_COMMAND:-}"
@@ -129,18 +138,39 @@ newest_package() {
   apt-cache search --names-only "$pattern" | cut -d' ' -f1 | sort -V | tail -n 1
 }
 
-# Prints the path of the cached vmlinuz of a package, downloading it once.
+# Modules the cases load (their types come from module BTF), by their path
+# under the kernel's modules directory, without the .ko suffix.
+vm_modules=(drivers/net/tun)
+
+# Prints the path of the cached vmlinuz of a package, downloading it once;
+# the modules in vm_modules go to $cache/PACKAGE.modules/RELEASE/.
 fetch_kernel() {
-  local package=$1 vmlinuz=$cache/$1.vmlinuz
-  if [ ! -s "$vmlinuz" ]; then
+  local package=$1 vmlinuz=$cache/$1.vmlinuz modules=$cache/$1.modules
+  if [ ! -s "$vmlinuz" ] || [ ! -d "$modules" ]; then
     say "downloading $package"
-    local dl=$work/dl-$package
+    local dl=$work/dl-$package module
     mkdir -p "$dl/x"
     # apt drops privileges to _apt for downloads: let it write here.
     chmod 777 "$dl"
     (cd "$dl" && apt-get download -q "$package" >&2)
-    # Only the kernel image is needed, not the modules around it.
-    dpkg-deb --fsys-tarfile "$dl"/*.deb | tar -x -C "$dl/x" --wildcards './boot/vmlinuz-*'
+    local patterns=('./boot/vmlinuz-*')
+    for module in "${vm_modules[@]}"; do
+      patterns+=("./lib/modules/*/kernel/$module.ko*")
+    done
+    dpkg-deb --fsys-tarfile "$dl"/*.deb | tar -x -C "$dl/x" --wildcards "${patterns[@]}"
+    rm -rf "$modules.tmp"
+    for module in $(find "$dl/x/lib/modules" -name '*.ko*'); do
+      local release=${module#"$dl"/x/lib/modules/}
+      release=${release%%/*}
+      mkdir -p "$modules.tmp/$release"
+      case $module in
+        *.xz) xz -dc "$module" ;;
+        *.zst) zstd -dc "$module" ;;
+        *) cat "$module" ;;
+      esac > "$modules.tmp/$release/$(basename "${module%.ko*}").ko"
+    done
+    mkdir -p "$modules.tmp"
+    rm -rf "$modules" && mv "$modules.tmp" "$modules"
     cp "$dl"/x/boot/vmlinuz-* "$vmlinuz.tmp"
     mv "$vmlinuz.tmp" "$vmlinuz"
     rm -rf "$dl"
@@ -204,12 +234,12 @@ report() {
 }
 
 build
-make_initramfs
 mapfile -t packages < <(kernels)
 declare -A vmlinuz
 for package in "${packages[@]}"; do
   vmlinuz[$package]=$(fetch_kernel "$package")
 done
+make_initramfs
 
 say "booting ${#packages[@]} kernel(s), $jobs at a time, ${timeout_s}s each at most"
 for package in "${packages[@]}"; do
@@ -225,4 +255,5 @@ for package in "${packages[@]}"; do
 done
 printf '\n== kernel matrix\n'
 printf '%s\n' "${summary[@]}"
+echo "wall time: ${SECONDS}s (build, download and boots)"
 exit "$status"

@@ -83,9 +83,18 @@ impl Btf {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Every named type of a namespace, as `(id, name)`.
+    /// Every named type of a namespace, as `(id, name)`: vmlinux's, and
+    /// the modules' once they have been read.
     fn named_types(&self, space: NameSpace) -> impl Iterator<Item = (u32, &str)> + '_ {
-        (1..=self.offsets.len() as u32).filter_map(move |id| {
+        self.named_types_in(1..self.type_id_end(), space)
+    }
+
+    fn named_types_in(
+        &self,
+        ids: std::ops::Range<u32>,
+        space: NameSpace,
+    ) -> impl Iterator<Item = (u32, &str)> + '_ {
+        ids.filter_map(move |id| {
             let raw = self.raw(id)?;
             if space_of(raw.kind)? != space {
                 return None;
@@ -98,8 +107,8 @@ impl Btf {
         })
     }
 
-    fn find_enum_constant(&self, wanted: &str) -> Option<(i64, u32)> {
-        for id in 1..=self.offsets.len() as u32 {
+    fn find_enum_constant(&self, wanted: &str, ids: std::ops::Range<u32>) -> Option<(i64, u32)> {
+        for id in ids {
             let Some(raw) = self.raw(id) else { continue };
             if !matches!(raw.kind, kind::ENUM | kind::ENUM64) {
                 continue;
@@ -128,16 +137,22 @@ impl Btf {
         None
     }
 
-    /// The id of `struct NAME`, `enum NAME` or a typedef/base type.
+    /// The id of `struct NAME`, `enum NAME` or a typedef/base type:
+    /// vmlinux's, else a module's.
     pub fn named_type(&self, space: NameSpace, name: &str) -> Option<u32> {
         let key = (space, name.to_string());
         if let Some(&known) = self.lookups().names.get(&key) {
             return known;
         }
-        let found = self
-            .named_types(space)
-            .find(|(_, n)| *n == name)
-            .map(|(id, _)| id);
+        let find = |ids| {
+            self.named_types_in(ids, space)
+                .find(|(_, n)| *n == name)
+                .map(|(id, _)| id)
+        };
+        let found = find(1..self.first_module_id()).or_else(|| {
+            self.modules()?;
+            find(self.first_module_id()..self.type_id_end())
+        });
         self.lookups().names.insert(key, found);
         found
     }
@@ -147,7 +162,12 @@ impl Btf {
         if let Some(&known) = self.lookups().enum_constants.get(name) {
             return known;
         }
-        let found = self.find_enum_constant(name);
+        let found = self
+            .find_enum_constant(name, 1..self.first_module_id())
+            .or_else(|| {
+                self.modules()?;
+                self.find_enum_constant(name, self.first_module_id()..self.type_id_end())
+            });
         self.lookups()
             .enum_constants
             .insert(name.to_string(), found);

@@ -44,10 +44,11 @@ fn named(btf: &Btf, name: &TypeName) -> Result<(u32, String), Diagnostic> {
         Some(id) => Ok((id, spelled)),
         None => {
             let mut d = Diagnostic::error(name.span, format!("unknown kernel type '{spelled}'"))
-                .with_label("not in the kernel's BTF");
-            if let Some(best) = btf.closest_type_name(space, bare) {
-                d = d.with_hint(format!("did you mean '{word} {best}'?"));
-            }
+                .with_label("not in the kernel's BTF, nor in a loaded module's");
+            d = match btf.closest_type_name(space, bare) {
+                Some(best) => d.with_hint(format!("did you mean '{word} {best}'?")),
+                None => d.with_hint("a module's types are known only while it is loaded"),
+            };
             Err(d)
         }
     }
