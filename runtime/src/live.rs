@@ -110,6 +110,16 @@ impl LiveSession {
                 existing.insert(spec.object_name.clone(), fd);
             }
         }
+        // Stacks too are shared: a map keyed by kstack holds ids into the
+        // stack trace map of its frame limit, whichever entry stored them.
+        for spec in &compiled.manifest.stack_maps {
+            if let Some(fd) = self.maps.stack_map_fd(spec.limit) {
+                let fd = fd
+                    .try_clone_to_owned()
+                    .map_err(|e| RunError::Internal(e.to_string()))?;
+                existing.insert(spec.object_name.clone(), fd);
+            }
+        }
         let mut loaded = Loaded::load(compiled, &self.load_options, existing, err)?;
         out.attached_probes(loaded.probe_count());
         loaded.run_special(&Attach::Begin)?;
@@ -123,6 +133,13 @@ impl LiveSession {
             if self.maps.spec(&spec.name).is_none() {
                 if let Some(fd) = loaded.map_fd(spec) {
                     self.maps.adopt(spec, fd)?;
+                }
+            }
+        }
+        for spec in &compiled.manifest.stack_maps {
+            if self.maps.stack_map_fd(spec.limit).is_none() {
+                if let Some(fd) = loaded.object_fd(&spec.object_name) {
+                    self.maps.adopt_stack_map(spec, fd)?;
                 }
             }
         }

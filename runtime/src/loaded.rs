@@ -12,7 +12,7 @@ use aya::maps::{Map, MapData, RingBuf};
 use aya::programs::Program;
 use aya::{Ebpf, EbpfLoader};
 use rtrace_codegen::lower::Compiled;
-use rtrace_codegen::manifest::{counter, KprobeNames, Manifest, MapSpec};
+use rtrace_codegen::manifest::{counter, KprobeNames, Manifest, MapSpec, StackMapSpec};
 use rtrace_lang::probes::Attach;
 use rtrace_stdlib::value::MapSnapshot;
 use std::collections::HashMap;
@@ -79,6 +79,20 @@ impl LoadedMaps {
         self.fds.insert(spec.object_name.clone(), data);
         self.manifest.maps.push(spec.clone());
         Ok(())
+    }
+
+    /// Adds a stack trace map (a duplicate of `fd`) under its spec.
+    pub fn adopt_stack_map(&mut self, spec: &StackMapSpec, fd: OwnedFd) -> Result<(), RunError> {
+        let data = MapData::from_fd(fd).map_err(|e| RunError::Internal(e.to_string()))?;
+        self.fds.insert(spec.object_name.clone(), data);
+        self.manifest.stack_maps.push(spec.clone());
+        Ok(())
+    }
+
+    /// The stack trace map of stacks of up to `limit` frames, if any.
+    pub fn stack_map_fd(&self, limit: u16) -> Option<BorrowedFd<'_>> {
+        let spec = self.manifest.stack_maps.iter().find(|m| m.limit == limit)?;
+        self.fd(&spec.object_name)
     }
 
     /// Sums one of the counters the kernel side keeps of its problems.
@@ -371,7 +385,13 @@ impl Loaded {
 
     /// A duplicate of a user map's descriptor, to share it.
     pub fn map_fd(&self, spec: &MapSpec) -> Option<OwnedFd> {
-        self.maps.fd(&spec.object_name)?.try_clone_to_owned().ok()
+        self.object_fd(&spec.object_name)
+    }
+
+    /// A duplicate of the descriptor of the map named `object_name` in the
+    /// object.
+    pub fn object_fd(&self, object_name: &str) -> Option<OwnedFd> {
+        self.maps.fd(object_name)?.try_clone_to_owned().ok()
     }
 }
 

@@ -95,6 +95,14 @@ make_initramfs() {
   if command -v bpftool >/dev/null; then
     install_with_libs "$root" "$(command -v bpftool)" /usr/sbin/bpftool
   fi
+  # nm finds a function's address for the uprobe-at-an-address case.
+  if command -v nm >/dev/null; then
+    install_with_libs "$root" "$(command -v nm)" /usr/bin/nm
+  fi
+  # The linker cache, which resolves bare library names (uprobe:libc:...);
+  # the libraries it names that the cases use (libc) are installed above at
+  # the same paths as on the host.
+  [ -e /etc/ld.so.cache ] && install -D -m 644 /etc/ld.so.cache "$root/etc/ld.so.cache"
   local package
   for package in "${packages[@]}"; do
     mkdir -p "$root/lib/modules"
@@ -202,7 +210,7 @@ boot() {
   local package=$1 vmlinuz=$2 log=$logs/$1.log
   local started=$SECONDS
   timeout --kill-after=10 "$timeout_s" \
-    qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 \
+    qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 \
       -kernel "$vmlinuz" -initrd "$work/initrd.gz" \
       -append "console=ttyS0 quiet panic=-1" \
       -nographic -no-reboot </dev/null >"$log" 2>&1 || echo "qemu exit status $?" >>"$log"

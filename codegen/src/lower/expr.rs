@@ -4,7 +4,7 @@
 
 use super::cx::{FnCx, Operand, CTX};
 use super::{maps, memory, strings, tuples, LowerError};
-use crate::asm::{AluOp, JmpOp, Reg, Size};
+use crate::asm::{AluOp, JmpOp, Reg, Size, Src};
 use rtrace_lang::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
 use rtrace_lang::check::parse_int;
 use rtrace_lang::tracepoint::FieldKind;
@@ -67,7 +67,10 @@ fn eval_inner(cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {
         ExprKind::Map { .. } => maps::read(cx, expr),
         ExprKind::Field { field, .. } => tracepoint_field(cx, &field.name),
         ExprKind::Unary { op, operand } => unary(cx, *op, operand),
-        ExprKind::Binary { op, lhs, rhs } => binary(cx, *op, lhs, rhs),
+        ExprKind::Binary { op, lhs, rhs } => match cx.checked.pointer_steps.get(&expr.id) {
+            Some(&step) => pointer_step(cx, *op, lhs, rhs, step),
+            None => binary(cx, *op, lhs, rhs),
+        },
         // A cast to a pointer type changes the type, not the value.
         ExprKind::Cast { operand, .. } => match cx.type_of(expr) {
             Type::Int(to) => cast(cx, to, operand),
@@ -272,6 +275,42 @@ fn binary(cx: &mut FnCx, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> Result<Operand
         cx.asm.mov(Reg::R0, Reg::R1);
     }
     cx.store_to(t, Reg::R0);
+    Ok(t)
+}
+
+/// `p + n`, `n + p`, `p - n`: `n` counts elements of `step` bytes.
+fn pointer_step(
+    cx: &mut FnCx,
+    op: BinaryOp,
+    lhs: &Expr,
+    rhs: &Expr,
+    step: u32,
+) -> Result<Operand, LowerError> {
+    let (pointer, count) = if matches!(cx.type_of(lhs), Type::Ptr(_)) {
+        (lhs, rhs)
+    } else {
+        (rhs, lhs)
+    };
+    let p = eval(cx, pointer)?;
+    let n = eval(cx, count)?;
+    if let (Operand::Imm(p), Operand::Imm(n)) = (p, n) {
+        let bytes = n.wrapping_mul(i64::from(step));
+        return Ok(Operand::Imm(match op {
+            BinaryOp::Sub => p.wrapping_sub(bytes),
+            _ => p.wrapping_add(bytes),
+        }));
+    }
+    cx.release(n);
+    cx.release(p);
+    let t = cx.temp()?;
+    cx.move_to(Reg::R1, p);
+    cx.move_to(Reg::R2, n);
+    if step != 1 {
+        cx.asm.alu(AluOp::Mul, Reg::R2, Src::Imm(step as i32));
+    }
+    let alu = if op == BinaryOp::Sub { AluOp::Sub } else { AluOp::Add };
+    cx.asm.alu(alu, Reg::R1, Reg::R2);
+    cx.store_to(t, Reg::R1);
     Ok(t)
 }
 

@@ -3,6 +3,7 @@
 
 use super::builtins::{CallInfo, ProbeScope};
 use super::memory;
+use super::pointer_arithmetic;
 use super::tuple;
 use super::{CheckEnv, CheckedAttach, MapInfo, MapValueType};
 use crate::ast::*;
@@ -22,6 +23,8 @@ pub(super) struct State {
     /// Expressions whose value the checker knows: `sizeof`, `offsetof`,
     /// enum constants.
     pub constants: HashMap<ExprId, i64>,
+    /// Pointer arithmetic (`p + n`): the bytes one step of `n` moves.
+    pub pointer_steps: HashMap<ExprId, u32>,
     /// Kernel structure offsets builtins looked up.
     pub layout: Rc<RefCell<KernelLayout>>,
     pub maps: IndexMap<String, MapInfo>,
@@ -37,6 +40,7 @@ impl State {
             types: vec![Type::Void; expr_count],
             memory: HashMap::new(),
             constants: HashMap::new(),
+            pointer_steps: HashMap::new(),
             layout: Rc::default(),
             maps: earlier.clone(),
             earlier: earlier.clone(),
@@ -1009,6 +1013,9 @@ fn check_binary(
             );
             return Type::U64;
         }
+    }
+    if let Some(t) = pointer_arithmetic::check(expr, op, (lhs, a), (rhs, b), cx, state) {
+        return t;
     }
     let a = if let Type::Ptr(_) = a { Type::U64 } else { a };
     let b = if let Type::Ptr(_) = b { Type::U64 } else { b };

@@ -15,7 +15,7 @@ use crate::types::{IntType, KernelType, MemoryType, PtrType, Target, Type};
 
 /// The kernel's BTF, or the diagnostic saying why kernel types are
 /// unavailable.
-fn btf<'a>(cx: &ProbeCx<'a>, span: Span) -> Result<&'a Btf, Diagnostic> {
+pub(super) fn btf<'a>(cx: &ProbeCx<'a>, span: Span) -> Result<&'a Btf, Diagnostic> {
     cx.env.kernel.btf().map_err(|e| {
         Diagnostic::error(span, "kernel types need the kernel's BTF type information")
             .with_label("uses a kernel type")

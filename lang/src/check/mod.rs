@@ -8,6 +8,7 @@ mod expr;
 pub use expr::parse_int;
 mod kernel_function;
 mod memory;
+mod pointer_arithmetic;
 pub use kernel_function::{equivalent_tracepoint, trampoline_format as kernel_function_format};
 mod probe;
 mod tuple;
@@ -45,6 +46,9 @@ pub struct Checked {
     /// Expressions with a value known when checking: `sizeof`,
     /// `offsetof`, enum constants.
     pub constants: HashMap<ExprId, i64>,
+    /// Pointer arithmetic (`p + n`, `n + p`, `p - n`): the bytes one step
+    /// of `n` moves, the size of what `p` points to.
+    pub pointer_steps: HashMap<ExprId, u32>,
     /// Kernel structure offsets builtins were compiled against.
     pub layout: KernelLayout,
     pub maps: IndexMap<String, MapInfo>,
@@ -136,6 +140,7 @@ pub fn check_with_maps(
         types: state.types,
         memory: state.memory,
         constants: state.constants,
+        pointer_steps: state.pointer_steps,
         layout,
         maps: state.maps,
         probes,
