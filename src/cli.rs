@@ -23,8 +23,38 @@ impl From<OutputFormat> for rtrace_runtime::output::Format {
     }
 }
 
+/// The environment variables rtrace reads, with what they change, for
+/// the ENVIRONMENT part of `--help` and of the man page.
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "BPFTRACE_STRLEN",
+        "bytes of a string read from memory, NUL included (default 64; --strlen wins)",
+    ),
+    (
+        "BPFTRACE_MAX_STRLEN",
+        "the same, under the name later bpftrace versions read (BPFTRACE_STRLEN wins)",
+    ),
+    (
+        "BPFTRACE_STR_TRUNC_TRAILER",
+        "what printf() appends to a string cut at the string size (default \"..\")",
+    ),
+    (
+        "RTRACE_NO_UPROBE_MULTI",
+        "1: attach uprobes one by one even where the kernel has uprobe_multi links",
+    ),
+    (
+        "RTRACE_PRETEND_MISSING",
+        "kprobes, fentry, kprobe_multi (comma-separated): act as on a kernel without them, to test the fallbacks",
+    ),
+    (
+        "PATH",
+        "where the command of -c and the programs uprobes and usdt probes name by a bare name are looked for",
+    ),
+    ("HOME", "the interactive session keeps its history in ~/.rtrace_history"),
+];
+
 /// Examples, as bpftrace's help ends with.
-const AFTER_HELP: &str = "\
+const EXAMPLES: &str = "\
 Examples:
   rtrace -l '*sleep*'
       list probes containing \"sleep\"
@@ -41,13 +71,30 @@ Examples:
   rtrace
       on a terminal: the interactive session (:help there)";
 
+/// What `--help` prints after the options: the environment, then the
+/// examples, as bpftrace's help does.
+fn after_help() -> String {
+    let width = ENVIRONMENT.iter().map(|(name, _)| name.len()).max();
+    let mut text = String::from("Environment:\n");
+    for (name, what) in ENVIRONMENT {
+        let width = width.unwrap_or(0);
+        text.push_str(&format!("  {name:width$}  {what}\n"));
+    }
+    text.push('\n');
+    text.push_str(EXAMPLES);
+    text
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "rtrace",
     version,
     about = "A high-level tracing language for Linux, compiled straight to eBPF",
     override_usage = "rtrace [OPTIONS] FILENAME [ARGS...]\n       rtrace [OPTIONS] - < PROGRAM\n       rtrace [OPTIONS] -e 'PROGRAM' [ARGS...]\n       rtrace -l [GLOB]",
-    after_help = AFTER_HELP
+    after_help = after_help(),
+    // -h and -V are declared below, under a heading as every option is.
+    disable_help_flag = true,
+    disable_version_flag = true
 )]
 pub struct Cli {
     /// Program text to run (instead of a script file).
@@ -86,16 +133,21 @@ pub struct Cli {
     /// Run CMD and trace it: it starts once the probes are attached, its
     /// pid is `cpid`, and tracing ends when it exits. CMD is split on
     /// spaces, without shell quoting, as bpftrace does.
-    #[arg(short = 'c', value_name = "CMD", conflicts_with = "pid")]
+    #[arg(
+        help_heading = "Tracing",
+        short = 'c',
+        value_name = "CMD",
+        conflicts_with = "pid"
+    )]
     pub command: Option<String>,
 
     /// Allow builtins that act on the system: system(), signal(), override().
-    #[arg(long = "unsafe")]
+    #[arg(help_heading = "Tracing", long = "unsafe")]
     pub unsafe_ok: bool,
 
     /// Bytes of a string read from memory, NUL included (default 64, or
     /// BPFTRACE_STRLEN / BPFTRACE_MAX_STRLEN).
-    #[arg(long = "strlen", value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(help_heading = "Tracing", long = "strlen", value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..))]
     pub strlen: Option<u32>,
 
     /// Verbose: print the emitted bytecode and the verifier's statistics.
@@ -124,6 +176,15 @@ pub struct Cli {
         value_enum
     )]
     pub generate: Option<crate::generate::Generate>,
+
+    /// Print help (a summary with -h), then exit.
+    #[arg(help_heading = "Other", short = 'h', long = "help", action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+
+    /// Print the version, then exit.
+    #[arg(help_heading = "Other", short = 'V', long = "version", action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
+
     /// Print maps keyed by stacks as folded stacks, `frame;frame;frame
     /// count`, outermost frame first (for flame graph tools).
     #[arg(help_heading = "Output", long = "folded", conflicts_with = "format")]

@@ -106,8 +106,18 @@ fn language_sections() -> String {
             roff(builtin.summary())
         ));
     }
+    page.push_str(&environment_section());
     page.push_str(EXAMPLES);
     page
+}
+
+/// The environment variables rtrace reads, as `--help` lists them.
+fn environment_section() -> String {
+    let mut section = String::from(".SH ENVIRONMENT\n");
+    for (name, what) in crate::cli::ENVIRONMENT {
+        section.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", roff(name), roff(what)));
+    }
+    section
 }
 
 const EXAMPLES: &str = r#".SH EXAMPLES
@@ -211,9 +221,16 @@ mod tests {
             ".SH OPTIONS",
             ".SH PROBES",
             ".SH BUILTINS",
+            ".SH ENVIRONMENT",
             ".SH EXAMPLES",
         ] {
             assert!(page.contains(section), "{section} missing");
+        }
+        for (name, _) in crate::cli::ENVIRONMENT {
+            assert!(
+                page.contains(&format!("\\fB{}\\fR", roff(name))),
+                "{name} missing"
+            );
         }
         for builtin in BUILTINS {
             assert!(

@@ -200,7 +200,8 @@ fn completion_streaming_and_history() {
         .expect("typing");
     repl.pty.flush().expect("typing");
     repl.expect("sys_enter_getppid");
-    repl.line(" { @c = count(); }");
+    // Only the workload's calls: other processes call getppid too.
+    repl.line(" /comm == \"rtrace-workload\"/ { @c = count(); }");
     repl.expect("[1] tracepoint:syscalls:sys_enter_getppid");
     repl.expect(PROMPT);
 
@@ -236,7 +237,9 @@ fn completion_streaming_and_history() {
     let history = repl.home.join(".rtrace_history");
     let saved = std::fs::read_to_string(&history).expect("history saved");
     assert!(
-        saved.contains("tracepoint:syscalls:sys_enter_getppid { @c = count(); }"),
+        saved.contains(
+            "tracepoint:syscalls:sys_enter_getppid /comm == \"rtrace-workload\"/ { @c = count(); }"
+        ),
         "{saved}"
     );
     let rest = repl.end();
@@ -259,6 +262,90 @@ fn exit_in_an_entry_ends_the_session() {
         rest.contains("bye\r\n\r\n\r\n@a: 1\r\n@b: 2\r\n"),
         "{rest:?}"
     );
+}
+
+#[test]
+fn help_clear_completion_and_quit() {
+    needs_root!();
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut repl = Repl::start("help");
+    repl.line(":help");
+    for command in [
+        ":help",
+        ":probes",
+        ":detach N",
+        ":print",
+        ":clear @map",
+        ":maps",
+        ":load FILE",
+        ":quit",
+    ] {
+        repl.expect(command);
+    }
+    repl.expect("Ctrl-D ends the session");
+    repl.expect(PROMPT);
+
+    repl.attach("BEGIN { @m[1] = 10; @m[2] = 20; @n = 5; }", 1);
+    repl.print("@m", "@m[2]: 20");
+    repl.line(":clear @m");
+    repl.expect(PROMPT);
+    repl.print("@m", "@m is empty");
+    repl.print("@n", "@n: 5");
+
+    // A scheduler tracepoint's name, completed from the kernel's tracefs.
+    repl.pty
+        .send("tracepoint:sched:sched_swi\t")
+        .expect("typing");
+    repl.pty.flush().expect("typing");
+    repl.expect("sched_switch");
+    repl.line(" { @s = count(); }");
+    repl.expect("[2] tracepoint:sched:sched_switch");
+    repl.expect(PROMPT);
+
+    // :quit ends the session as Ctrl-D does: the maps left are printed.
+    repl.line(":quit");
+    let rest = repl.pty.exp_eof().expect("rtrace exits");
+    let status = repl.pty.process_mut().wait().expect("exit status");
+    assert!(
+        matches!(status, rexpect::process::WaitStatus::Exited(_, 0)),
+        "{status:?}\n{rest}"
+    );
+    assert!(rest.contains("@n: 5\r\n"), "{rest:?}");
+    assert!(rest.contains("@s: "), "{rest:?}");
+    assert!(!rest.contains("@m["), "{rest:?}");
+}
+
+#[test]
+fn ctrl_c_stops_a_long_print() {
+    needs_root!();
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut repl = Repl::start("interrupt");
+    // A key per call of the workload, each a histogram of about 60
+    // lines: some 20 MB of text, far more than the terminal shows before
+    // Ctrl-C reaches rtrace. (Under memory pressure the kernel refuses
+    // some of the keys; thousands remain.)
+    const CALLS: usize = 4000;
+    repl.attach("BEGIN { @small = 7; }", 1);
+    repl.attach(
+        "tracepoint:syscalls:sys_enter_getppid /comm == \"rtrace-workload\"/ { \
+         $k = nsecs; @big[$k] = hist(0); @big[$k] = hist(1 << 62); }",
+        2,
+    );
+    getppid(CALLS as u32);
+    repl.line(":print @big");
+    repl.expect("@big[");
+    repl.pty.send_control('c').expect("Ctrl-C");
+    let printed = repl.expect("interrupted");
+    let keys = printed.matches("@big[").count() + 1;
+    assert!(keys < CALLS / 4, "{keys} keys of about {CALLS} printed");
+    repl.expect(PROMPT);
+    // The session goes on.
+    repl.print("@small", "@small: 7");
+    repl.line(":clear @big");
+    repl.expect(PROMPT);
+    let rest = repl.end();
+    assert!(rest.contains("@small: 7"), "{rest:?}");
+    assert!(!rest.contains("@big["), "{rest:?}");
 }
 
 /// `rtrace-workload`, built as the runtime tests build it.

@@ -121,7 +121,7 @@ impl EventPrinter {
                 let command = self.format(id as usize, args, record, &decoder);
                 out.flush();
                 match run_system(&command) {
-                    Ok(text) => out.printf(&text),
+                    Ok(text) => out.system(&text),
                     Err(e) => {
                         let _ = writeln!(err, "ERROR: cannot run '{command}': {e}");
                     }
@@ -130,7 +130,7 @@ impl EventPrinter {
             Event::Cat { args, .. } => {
                 let path = self.format(id as usize, args, record, &decoder);
                 match read_head(&path, CAT_BYTES_MAX) {
-                    Ok(text) => out.printf(&text),
+                    Ok(text) => out.cat(&text),
                     Err(e) => {
                         let _ = writeln!(
                             err,

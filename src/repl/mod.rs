@@ -8,6 +8,7 @@ mod commands;
 mod complete;
 mod editor;
 mod input;
+mod interrupt;
 mod printer;
 
 use crate::cli::Cli;
@@ -16,6 +17,7 @@ use anyhow::Context;
 use commands::{Command, COMMANDS};
 use editor::{Editor, Input};
 use indexmap::IndexMap;
+use interrupt::{Interrupt, InterruptibleWriter};
 use printer::PromptWriter;
 use rtrace_codegen::manifest::MapSpec;
 use rtrace_lang::check::{MapInfo, MapValueType};
@@ -26,6 +28,7 @@ use rtrace_runtime::output::Output;
 use rtrace_runtime::session::{wait, Signals};
 use std::io::Write;
 use std::process::ExitCode;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -50,7 +53,7 @@ struct Repl<'a> {
     /// `elapsed` counts from the start of the session.
     start_ns: u64,
     /// Ctrl-C while a command runs (at the prompt the editor takes it).
-    interrupt: Signals,
+    interrupt: Rc<Interrupt>,
 }
 
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
@@ -67,6 +70,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let map_names = Arc::new(Mutex::new(Vec::new()));
     let editor = Editor::start(map_names.clone()).context("cannot start the line editor")?;
     let direct = Arc::new(AtomicBool::new(false));
+    let interrupt = Interrupt::new()?;
     let writer: Box<dyn Write> = match &cli.output {
         Some(path) => Box::new(std::io::LineWriter::new(
             std::fs::File::create(path)
@@ -74,6 +78,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         )),
         None => Box::new(PromptWriter::new(editor.printer.clone(), direct.clone())),
     };
+    let writer = InterruptibleWriter::new(writer, interrupt.clone());
     let mut out = Output::new(cli.format.into(), writer, cli.quiet);
     let mut err = PromptWriter::new(editor.printer.clone(), direct.clone());
     let terminate = Signals::new(&[libc::SIGTERM])?;
@@ -84,7 +89,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         known: IndexMap::new(),
         map_names,
         start_ns: monotonic_ns(),
-        interrupt: Signals::new(&[libc::SIGINT])?,
+        interrupt,
     };
     eprintln!(
         "rtrace {}: enter probes to attach them; :help lists the commands, Ctrl-D ends.",
@@ -100,7 +105,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             break true;
         }
         // Ctrl-C between commands has nothing to stop.
-        repl.interrupt.take();
+        repl.interrupt.discard();
         if terminate.take() {
             break true;
         }
@@ -240,16 +245,16 @@ impl Repl<'_> {
         }
     }
 
-    /// `:print`: the maps named, or all; Ctrl-C stops before the next one.
+    /// `:print`: the maps named, or all; Ctrl-C stops it, before the next
+    /// line (see interrupt.rs).
     fn print(&mut self, mut names: Vec<String>, out: &mut Output, err: &mut dyn Write) {
         if names.is_empty() {
             names = self.session.maps().iter().map(|m| m.name.clone()).collect();
             names.sort();
         }
-        self.interrupt.take();
+        self.interrupt.start_print();
         for name in names {
-            if self.interrupt.take() {
-                eprintln!("interrupted");
+            if self.interrupt.stopped() {
                 break;
             }
             match self.session.print_map(&name, out, err) {
@@ -257,6 +262,9 @@ impl Repl<'_> {
                 MapPrint::Empty => eprintln!("{name} is empty"),
                 MapPrint::Missing => no_map(&name),
             }
+        }
+        if self.interrupt.end_print() {
+            eprintln!("interrupted");
         }
     }
 

@@ -27,7 +27,8 @@ pub trait Backend {
     fn printf(&mut self, text: &str) -> io::Result<()>;
     /// `print(value)`.
     fn value(&mut self, value: &Value) -> io::Result<()>;
-    /// Text a builtin prints (`time()`, `join()`), of a kind JSON names;
+    /// Text a builtin prints (`time()`, `join()`, `cat()`, `system()`), of
+    /// a kind JSON names;
     /// text output ends it with a newline when `newline` says so.
     fn message(&mut self, kind: &str, text: &str, newline: bool) -> io::Result<()>;
     /// `print(@m)`, or a map left at exit.
@@ -101,6 +102,19 @@ impl<'w> Output<'w> {
     /// `join()`'s text: a line of its own.
     pub fn join(&mut self, text: &str) {
         let result = self.backend.message("join", text, true);
+        self.keep_first_error(result);
+    }
+
+    /// What `cat()` read of a file.
+    pub fn cat(&mut self, text: &str) {
+        let result = self.backend.message("cat", text, false);
+        self.keep_first_error(result);
+    }
+
+    /// What the command `system()` ran printed (bpftrace's JSON calls it
+    /// a "syscall" record).
+    pub fn system(&mut self, text: &str) {
+        let result = self.backend.message("syscall", text, false);
         self.keep_first_error(result);
     }
 
