@@ -348,6 +348,28 @@ fn ctrl_c_stops_a_long_print() {
     assert!(!rest.contains("@big["), "{rest:?}");
 }
 
+#[test]
+fn stack_keyed_maps_print_their_frames() {
+    needs_root!();
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut repl = Repl::start("stacks");
+    // Two entries store stacks in one map: they share its stack trace map.
+    repl.attach(
+        "tracepoint:syscalls:sys_enter_getppid /comm == \"rtrace-workload\"/ { @s[kstack] = count(); }",
+        1,
+    );
+    repl.attach(
+        "tracepoint:syscalls:sys_exit_getppid /comm == \"rtrace-workload\"/ { @s[kstack] = count(); }",
+        2,
+    );
+    getppid(3);
+    repl.line(":print @s");
+    let printed = repl.expect(PROMPT);
+    assert!(printed.contains("do_syscall_64"), "{printed:?}");
+    assert!(!printed.contains("@s[]"), "{printed:?}");
+    repl.end();
+}
+
 /// `rtrace-workload`, built as the runtime tests build it.
 fn workload() -> &'static str {
     static PATH: OnceLock<String> = OnceLock::new();

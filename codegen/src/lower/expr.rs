@@ -308,7 +308,11 @@ fn pointer_step(
     if step != 1 {
         cx.asm.alu(AluOp::Mul, Reg::R2, Src::Imm(step as i32));
     }
-    let alu = if op == BinaryOp::Sub { AluOp::Sub } else { AluOp::Add };
+    let alu = if op == BinaryOp::Sub {
+        AluOp::Sub
+    } else {
+        AluOp::Add
+    };
     cx.asm.alu(alu, Reg::R1, Reg::R2);
     cx.store_to(t, Reg::R1);
     Ok(t)
