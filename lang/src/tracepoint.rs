@@ -37,7 +37,13 @@ pub enum FieldKind {
     /// A pointer: into the traced process's memory when `user`; typed
     /// from BTF for kernel functions' arguments.
     Pointer(PtrType),
-    /// Arrays other than strings and anything else we cannot type yet.
+    /// `unsigned long args[6]`: `count` integers stored inline in the
+    /// record, read one at a time as `args.NAME[i]`.
+    IntArray {
+        element: IntType,
+        count: u32,
+    },
+    /// Flexible arrays, other arrays and anything else we cannot type yet.
     Unsupported,
 }
 
@@ -50,7 +56,23 @@ impl Field {
             FieldKind::InlineBytes => Some(Type::Bytes(self.size)),
             FieldKind::DataLocString => Some(Type::Str(crate::types::DEFAULT_STR_SIZE)),
             FieldKind::Pointer(p) => Some(Type::Ptr(p)),
-            FieldKind::Unsupported => None,
+            FieldKind::IntArray { .. } | FieldKind::Unsupported => None,
+        }
+    }
+
+    /// The element type and count of a field read as `args.NAME[i]`:
+    /// integer arrays, and byte arrays, which are also values of their own.
+    pub fn elements(&self) -> Option<(IntType, u32)> {
+        match self.kind {
+            FieldKind::IntArray { element, count } => Some((element, count)),
+            FieldKind::InlineBytes => Some((
+                IntType {
+                    bits: 8,
+                    signed: false,
+                },
+                self.size,
+            )),
+            _ => None,
         }
     }
 }
@@ -116,8 +138,8 @@ fn classify(decl: &str, size: u32, signed: bool, user: bool) -> Option<(String, 
         return Some(classify_data_loc(rest));
     }
     let (head, array) = match decl.find('[') {
-        Some(i) => (&decl[..i], true),
-        None => (decl, false),
+        Some(i) => (&decl[..i], Some(&decl[i..])),
+        None => (decl, None),
     };
     let name = head
         .rsplit(|c: char| c.is_whitespace() || c == '*')
@@ -128,13 +150,13 @@ fn classify(decl: &str, size: u32, signed: bool, user: bool) -> Option<(String, 
     // Only `char` arrays are strings, as in bpftrace: `unsigned char
     // addr[6]` (bridge:br_fdb_add) holds bytes.
     let is_char = c_words(base) == ["char"];
-    let kind = if array {
+    let kind = if let Some(brackets) = array {
         if is_char {
             FieldKind::InlineString
         } else if is_byte(base) && size > 0 {
             FieldKind::InlineBytes
         } else {
-            FieldKind::Unsupported
+            int_array(brackets, size, signed)
         }
     } else if base.contains('*') {
         FieldKind::Pointer(PtrType::untyped(user))
@@ -147,6 +169,26 @@ fn classify(decl: &str, size: u32, signed: bool, user: bool) -> Option<(String, 
         FieldKind::Unsupported
     };
     Some((name, kind))
+}
+
+/// `[6]` of `unsigned long args[6]` (48 bytes): six 8-byte integers.
+/// Flexible arrays (`[]`, size 0) have no count to check an index against.
+fn int_array(brackets: &str, size: u32, signed: bool) -> FieldKind {
+    let count = brackets
+        .strip_prefix('[')
+        .and_then(|b| b.strip_suffix(']'))
+        .and_then(|n| n.trim().parse::<u32>().ok())
+        .filter(|&n| n > 0 && size % n == 0);
+    match count {
+        Some(count) if matches!(size / count, 1 | 2 | 4 | 8) => FieldKind::IntArray {
+            element: IntType {
+                bits: (size / count * 8) as u8,
+                signed,
+            },
+            count,
+        },
+        _ => FieldKind::Unsupported,
+    }
 }
 
 /// The words of a C type without its qualifiers.
@@ -224,7 +266,33 @@ mod tests {
         assert_eq!(format.fields[1].name, "filename");
         assert_eq!(format.fields[1].kind, FieldKind::DataLocString);
         assert_eq!(format.fields[2].name, "args");
-        assert_eq!(format.fields[2].kind, FieldKind::Unsupported);
+        assert_eq!(
+            format.fields[2].kind,
+            FieldKind::IntArray {
+                element: IntType::U64,
+                count: 6
+            }
+        );
+    }
+
+    #[test]
+    fn integer_arrays_take_their_element_from_size_and_sign() {
+        let text = "\tfield:long sysctl_mem[3];\toffset:40;\tsize:24;\tsigned:1;\n\
+            \tfield:unsigned int rc[10];\toffset:12;\tsize:40;\tsigned:0;\n\
+            \tfield:u32 buf[];\toffset:24;\tsize:0;\tsigned:0;\n\
+            \tfield:u16 grid[2][4];\toffset:64;\tsize:16;\tsigned:0;\n";
+        let format = TracepointFormat::parse("x", text).unwrap();
+        let elements: Vec<_> = format.fields.iter().map(Field::elements).collect();
+        assert_eq!(
+            elements,
+            [
+                Some((IntType::I64, 3)),
+                Some((IntType::U32, 10)),
+                None,
+                None
+            ]
+        );
+        assert_eq!(format.fields[0].value_type(), None);
     }
 
     #[test]
@@ -243,7 +311,13 @@ mod tests {
                 FieldKind::InlineBytes,
                 FieldKind::InlineBytes,
                 FieldKind::InlineBytes,
-                FieldKind::Unsupported
+                FieldKind::IntArray {
+                    element: IntType {
+                        bits: 16,
+                        signed: false
+                    },
+                    count: 2
+                }
             ]
         );
         assert_eq!(format.fields[0].value_type(), Some(Type::Bytes(4)));

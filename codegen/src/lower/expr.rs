@@ -6,8 +6,9 @@ use super::cx::{FnCx, Operand, CTX};
 use super::{maps, memory, strings, tuples, LowerError};
 use crate::asm::{AluOp, JmpOp, Reg, Size, Src};
 use rtrace_lang::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
+use rtrace_lang::check::builtins::const_int;
 use rtrace_lang::check::parse_int;
-use rtrace_lang::tracepoint::FieldKind;
+use rtrace_lang::tracepoint::{Field, FieldKind};
 use rtrace_lang::types::{IntType, Type};
 
 /// Evaluates an expression. Integers come back in a temporary (or as an
@@ -66,6 +67,10 @@ fn eval_inner(cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {
         ExprKind::Call { .. } => cx.builtins.emit_call(cx, expr),
         ExprKind::Map { .. } => maps::read(cx, expr),
         ExprKind::Field { field, .. } => tracepoint_field(cx, &field.name),
+        ExprKind::Index { base, index } => match &base.kind {
+            ExprKind::Field { field, .. } => tracepoint_element(cx, &field.name, index),
+            _ => Err(cx.internal("access the checker did not resolve")),
+        },
         ExprKind::Unary { op, operand } => unary(cx, *op, operand),
         ExprKind::Binary { op, lhs, rhs } => match cx.checked.pointer_steps.get(&expr.id) {
             Some(&step) => pointer_step(cx, *op, lhs, rhs, step),
@@ -102,10 +107,9 @@ fn eval_inner(cx: &mut FnCx, expr: &Expr) -> Result<Operand, LowerError> {
         ExprKind::Str(_) | ExprKind::Tuple(_) => {
             Err(cx.internal("string or tuple literal typed as integer"))
         }
-        ExprKind::Deref(_)
-        | ExprKind::Index { .. }
-        | ExprKind::Sizeof(_)
-        | ExprKind::Offsetof { .. } => Err(cx.internal("access the checker did not resolve")),
+        ExprKind::Deref(_) | ExprKind::Sizeof(_) | ExprKind::Offsetof { .. } => {
+            Err(cx.internal("access the checker did not resolve"))
+        }
     }
 }
 
@@ -155,21 +159,38 @@ pub fn branch_if_zero(
     Ok(())
 }
 
-fn tracepoint_field(cx: &mut FnCx, name: &str) -> Result<Operand, LowerError> {
-    let format = cx
-        .attach
+fn context_field(cx: &FnCx, name: &str) -> Result<Field, LowerError> {
+    cx.attach
         .format
-        .clone()
-        .ok_or_else(|| cx.internal("args outside a tracepoint"))?;
-    let field = format
+        .as_ref()
+        .ok_or_else(|| cx.internal("args outside a tracepoint"))?
         .field(name)
-        .ok_or_else(|| cx.internal(format!("no field {name}")))?;
+        .cloned()
+        .ok_or_else(|| cx.internal(format!("no field {name}")))
+}
+
+fn tracepoint_field(cx: &mut FnCx, name: &str) -> Result<Operand, LowerError> {
+    let field = context_field(cx, name)?;
     let (size, signed) = match field.kind {
         FieldKind::Int(int) => (field.size, int.signed),
         FieldKind::Pointer(_) => (8, false),
         _ => return Err(cx.internal("string field read as integer")),
     };
     load_context_int(cx, field.offset, size, signed)
+}
+
+/// `args.NAME[i]`: the checker made sure `i` is a literal within the
+/// array, so the element is at a fixed offset in the context.
+fn tracepoint_element(cx: &mut FnCx, name: &str, index: &Expr) -> Result<Operand, LowerError> {
+    let field = context_field(cx, name)?;
+    let (element, _) = field
+        .elements()
+        .ok_or_else(|| cx.internal(format!("{name} indexed but not an array")))?;
+    let i = const_int(index)
+        .and_then(|i| u32::try_from(i).ok())
+        .ok_or_else(|| cx.internal("array field index is not a literal"))?;
+    let size = u32::from(element.bits / 8);
+    load_context_int(cx, field.offset + i * size, size, element.signed)
 }
 
 /// Reads an integer of `size` bytes at `offset` in the probe's context,

@@ -1,6 +1,7 @@
 //! Typing of statements and expressions, and inference of map and variable
 //! types from their assignments.
 
+use super::args;
 use super::builtins::{CallInfo, ProbeScope};
 use super::memory;
 use super::pointer_arithmetic;
@@ -674,12 +675,15 @@ fn check_expr_kind(expr: &Expr, cx: &mut ProbeCx, state: &mut State) -> Type {
         ExprKind::Call { name, args } => check_call(expr, name, args, false, cx, state),
         ExprKind::Field { base, field, arrow } => {
             if matches!(&base.kind, ExprKind::Ident(n) if n == "args") {
-                check_field(base, field, cx, state)
+                args::check_field(base, field, cx, state)
             } else {
                 memory::check_member(expr, base, field, *arrow, cx, state)
             }
         }
         ExprKind::Deref(operand) => memory::check_deref(expr, operand, cx, state),
+        ExprKind::Index { base, index } if args::indexes_array_field(base, cx) => {
+            args::check_element(base, index, cx, state)
+        }
         ExprKind::Index { base, index } => memory::check_index(expr, base, index, cx, state),
         ExprKind::Sizeof(operand) => memory::check_sizeof(expr, operand, cx, state),
         ExprKind::Offsetof { record, members } => {
@@ -890,84 +894,6 @@ fn check_call(
             Type::Void
         }
     }
-}
-
-fn check_field(base: &Expr, field: &Ident, cx: &mut ProbeCx, state: &mut State) -> Type {
-    let is_args = matches!(&base.kind, ExprKind::Ident(n) if n == "args");
-    if !is_args {
-        check_expr(base, cx, state);
-        state.diagnostics.push(
-            Diagnostic::error(base.span, "field access is only supported on `args`")
-                .with_label("not `args`")
-                .with_hint("tracepoint arguments are read as args.NAME"),
-        );
-        return Type::U64;
-    }
-    state.types[base.id.0 as usize] = Type::Void;
-    let non_tracepoint = cx.attaches.iter().find(|a| a.format.is_none());
-    if let Some(other) = non_tracepoint {
-        state.diagnostics.push(
-            Diagnostic::error(
-                base.span,
-                format!("`args` is not available in {} probes", other.attach.name()),
-            )
-            .with_label("no arguments here")
-            .with_hint("args.NAME reads tracepoint fields"),
-        );
-        return Type::U64;
-    }
-    let mut found: Option<Type> = None;
-    for attach in cx.attaches {
-        let format = attach.format.as_ref().expect("checked above");
-        let Some(f) = format.field(&field.name) else {
-            let names = format.fields.iter().map(|f| f.name.as_str());
-            let mut d = Diagnostic::error(
-                field.span,
-                format!("{} has no field '{}'", attach.attach.name(), field.name),
-            )
-            .with_label("unknown field");
-            if let Some(best) = closest(&field.name, names.clone()) {
-                d = d.with_hint(format!("did you mean 'args.{best}'?"));
-            }
-            let all: Vec<&str> = names.collect();
-            d = d.with_hint(format!("its fields are: {}", all.join(", ")));
-            state.diagnostics.push(d);
-            return Type::U64;
-        };
-        let Some(t) = f.value_type() else {
-            state.diagnostics.push(
-                Diagnostic::error(
-                    field.span,
-                    format!(
-                        "field '{}' has type `{}`, which rtrace cannot read yet",
-                        f.name, f.declaration
-                    ),
-                )
-                .with_label("unsupported field type"),
-            );
-            return Type::U64;
-        };
-        match found {
-            None => found = Some(t),
-            Some(prev) if prev == t => {}
-            Some(prev) => {
-                state.diagnostics.push(
-                    Diagnostic::error(
-                        field.span,
-                        format!(
-                            "args.{} is {prev} in one matched tracepoint and {t} in {}",
-                            f.name,
-                            attach.attach.name()
-                        ),
-                    )
-                    .with_label("type differs across attach points")
-                    .with_hint("split the probe so each block sees one type"),
-                );
-                return prev;
-            }
-        }
-    }
-    found.unwrap_or(Type::U64)
 }
 
 fn check_binary(

@@ -504,13 +504,7 @@ fn array_element(m: MemoryType, span: Span, index: &Expr, cx: &ProbeCx) -> Eleme
         );
     };
     if let Some(i) = super::builtins::const_int(index) {
-        if count > 0 && (i < 0 || i >= i64::from(count)) {
-            return Err(Diagnostic::error(
-                index.span,
-                format!("index {i} is out of bounds for {}", m.ty.name()),
-            )
-            .with_label(format!("valid indexes are 0 to {}", count - 1)));
-        }
+        check_bounds(index, i, count, m.ty.name())?;
     }
     let (t, read) = value_at(btf, elem, m.user).map_err(|what| unreadable(span, what))?;
     Ok((
@@ -524,6 +518,24 @@ fn array_element(m: MemoryType, span: Span, index: &Expr, cx: &ProbeCx) -> Eleme
     ))
 }
 
+/// A constant index `i` into an array of `count` elements (of unknown
+/// length when 0), described as `array` in the message.
+pub(super) fn check_bounds(
+    index: &Expr,
+    i: i64,
+    count: u32,
+    array: &str,
+) -> Result<(), Diagnostic> {
+    if count > 0 && (i < 0 || i >= i64::from(count)) {
+        return Err(Diagnostic::error(
+            index.span,
+            format!("index {i} is out of bounds for {array}"),
+        )
+        .with_label(format!("valid indexes are 0 to {}", count - 1)));
+    }
+    Ok(())
+}
+
 /// `sizeof(TYPE)` and `sizeof(expr)`: a constant.
 pub(super) fn check_sizeof(
     expr: &Expr,
@@ -533,17 +545,21 @@ pub(super) fn check_sizeof(
 ) -> Type {
     let size = match operand {
         SizeofOperand::Type(name) => type_size(name, cx),
-        SizeofOperand::Expr(e) => {
-            let t = check_expr(e, cx, state);
-            match t {
-                Type::Int(int) => Ok(u32::from(int.bits / 8)),
-                Type::Record(m) => btf(cx, e.span).map(|btf| btf.type_size(m.ty.id)),
-                Type::Agg(_) | Type::Void => {
-                    Err(Diagnostic::error(e.span, format!("{t} has no size")))
+        SizeofOperand::Expr(e) => match super::args::array_size(e, cx) {
+            // An array field of a tracepoint has a size but no value.
+            Some(size) => Ok(size),
+            None => {
+                let t = check_expr(e, cx, state);
+                match t {
+                    Type::Int(int) => Ok(u32::from(int.bits / 8)),
+                    Type::Record(m) => btf(cx, e.span).map(|btf| btf.type_size(m.ty.id)),
+                    Type::Agg(_) | Type::Void => {
+                        Err(Diagnostic::error(e.span, format!("{t} has no size")))
+                    }
+                    other => Ok(other.size()),
                 }
-                other => Ok(other.size()),
             }
-        }
+        },
     };
     match size {
         Ok(size) => {

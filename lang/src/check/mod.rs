@@ -3,6 +3,7 @@
 //! would reject. Its results live in side tables keyed by `ExprId`; codegen
 //! reports no user errors.
 
+mod args;
 pub mod builtins;
 mod expr;
 pub use expr::parse_int;
