@@ -180,8 +180,8 @@ fn mistakes_are_shown_and_the_session_goes_on() {
     // A map of an earlier entry keeps its type.
     repl.attach("BEGIN { @n = 1; }", 1);
     repl.line("BEGIN { @n = count(); }");
-    repl.expect("@n is count() map here but a int64 map elsewhere");
-    repl.expect("an earlier entry made @n a int64 map");
+    repl.expect("@n is count() map here but an int64 map elsewhere");
+    repl.expect("an earlier entry made @n an int64 map");
     repl.expect(PROMPT);
     repl.attach("BEGIN { @n = @n + 41; }", 2);
     repl.print("@n", "@n: 42");

@@ -502,7 +502,7 @@ fn define_map(
         None => {
             let describe = |v: MapValueType| match v {
                 MapValueType::Agg(k) => format!("{}()", k.function()),
-                MapValueType::Plain(t) => format!("a {t}"),
+                MapValueType::Plain(t) => with_article(&t.to_string()),
             };
             let mut d = Diagnostic::error(
                 span,
@@ -529,6 +529,17 @@ fn define_map(
             state.diagnostics.push(d);
         }
     }
+}
+
+/// "a uint64", "an int64": type names starting with `u` (`uint64`,
+/// `usym`, `username`) are read "you-", so only a, e, i, o take "an".
+fn with_article(name: &str) -> String {
+    let article = if name.starts_with(['a', 'e', 'i', 'o']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
 }
 
 /// A map of an earlier program keeps its type: its kernel map exists

@@ -184,5 +184,5 @@ fn earlier_maps_keep_their_types() {
     // The other entry's source is not this one: no "first assigned here".
     let d = run_after("BEGIN { @n = \"x\"; }", &first.maps).unwrap_err();
     assert!(d[0].related.is_empty(), "{:?}", d[0]);
-    assert_eq!(d[0].hints, ["an earlier entry made @n a int64 map"]);
+    assert_eq!(d[0].hints, ["an earlier entry made @n an int64 map"]);
 }
