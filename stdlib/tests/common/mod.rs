@@ -30,7 +30,8 @@ const TEST_A: &str = "format:\n\
     \tfield:int x;\toffset:8;\tsize:4;\tsigned:1;\n\
     \tfield:int vals[4];\toffset:12;\tsize:16;\tsigned:1;\n\
     \tfield:__u8 mac[6];\toffset:28;\tsize:6;\tsigned:0;\n\
-    \tfield:const void * p;\toffset:40;\tsize:8;\tsigned:0;\n";
+    \tfield:const void * p;\toffset:40;\tsize:8;\tsigned:0;\n\
+    \tfield:int rest[];\toffset:48;\tsize:0;\tsigned:1;\n";
 const TEST_B: &str = "format:\n\tfield:char x[8];\toffset:8;\tsize:8;\tsigned:0;\n";
 
 fn formats_dir() -> PathBuf {
