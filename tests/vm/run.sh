@@ -30,7 +30,7 @@ die() { printf 'tests/vm/run.sh: %s\n' "$*" >&2; exit 2; }
 
 for tool in qemu-system-x86_64 busybox cpio dpkg-deb apt-get ldd gzip xz; do
   command -v "$tool" >/dev/null ||
-    die "$tool is missing (apt-get install qemu-system-x86 busybox-static cpio)"
+    die "$tool is missing (apt-get install qemu-system-x86 busybox-static cpio xz-utils)"
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rtrace-vm.XXXXXX")

@@ -12,6 +12,7 @@
 //! strings, and type ids stay plain numbers.
 
 use super::{extra_len, kind, Btf, HEADER_LEN, MAGIC};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// Every module's types and strings, renumbered to follow vmlinux's.
@@ -26,6 +27,9 @@ pub(super) struct Modules {
     pub strings: Vec<u8>,
     /// Which module each range of ids came from, for `-lv` and errors.
     pub names: Vec<(String, std::ops::Range<u32>)>,
+    /// The modules' functions by name (raw tracepoint stubs are looked up
+    /// for every event `-lv` lists), as vmlinux's are.
+    pub functions: HashMap<String, u32>,
     /// Files that could not be read or were not split BTF, with why.
     pub skipped: Vec<String>,
 }
@@ -57,11 +61,7 @@ impl Btf {
 
     /// A function only a module defines (a module's raw tracepoint stub).
     pub(super) fn module_function(&self, name: &str) -> Option<u32> {
-        self.modules()?;
-        (self.first_module_id()..self.type_id_end()).find(|&id| {
-            self.raw(id)
-                .is_some_and(|raw| raw.kind == kind::FUNC && self.string(raw.name_off) == name)
-        })
+        self.modules()?.functions.get(name).copied()
     }
 
     /// The module that defines type `id`, if a module does.
@@ -142,9 +142,19 @@ impl Btf {
             }
         };
 
+        // A name's text, in this module's strings or vmlinux's.
+        let name_at = |off: u32| -> Option<&[u8]> {
+            let bytes = match off.checked_sub(base_strings) {
+                Some(own) => data.get(strings.start + own as usize..strings.end)?,
+                None => self.string(off).as_bytes(),
+            };
+            Some(&bytes[..bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len())])
+        };
+
         // Rewrite into a scratch copy so a corrupt file adds nothing.
         let mut records: Vec<u8> = Vec::with_capacity(type_len);
         let mut offsets = Vec::new();
+        let mut functions = Vec::new();
         let mut at = types.start;
         while at < types.end {
             let info = u32_at(at + 4)?;
@@ -162,6 +172,11 @@ impl Btf {
                 return Err("truncated BTF type".into());
             }
             let mut words: Vec<u32> = (at..end).step_by(4).map(u32_at).collect::<Result<_, _>>()?;
+            if record_kind == kind::FUNC {
+                let name = name_at(words[0]).ok_or("a function's name is outside the strings")?;
+                let id = first_id + offsets.len() as u32;
+                functions.push((String::from_utf8_lossy(name).into_owned(), id));
+            }
             words[0] = string_ref(words[0]);
             if size_or_type_is_a_type(record_kind) {
                 words[2] = type_ref(words[2]);
@@ -206,6 +221,9 @@ impl Btf {
         modules.offsets.extend_from_slice(&offsets);
         modules.strings.extend_from_slice(&data[strings]);
         modules.names.push((name.to_string(), ids));
+        for (function, id) in functions {
+            modules.functions.entry(function).or_insert(id);
+        }
         Ok(())
     }
 }
