@@ -2,14 +2,14 @@
 //! kernel: the `sock:inet_sock_set_state` tracepoint of Linux 6.18 and a
 //! small hand-made BTF with a `struct sock` holding arrays.
 
+mod common;
+
 use rtrace_lang::btf::build::{kind, Builder};
 use rtrace_lang::btf::Btf;
-use rtrace_lang::check::{check, CheckEnv, Checked};
+use rtrace_lang::check::Checked;
 use rtrace_lang::config::Config;
-use rtrace_lang::diagnostic::render;
 use rtrace_lang::kernel::KernelInfo;
 use rtrace_lang::tracepoint::TracepointFormat;
-use rtrace_stdlib::Stdlib;
 
 const INET_SOCK_SET_STATE: &str = "name: inet_sock_set_state\nformat:\n\
     \tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n\
@@ -69,17 +69,8 @@ impl KernelInfo for FakeKernel {
 }
 
 fn checked(source: &str) -> Result<Checked, String> {
-    let program = rtrace_lang::parse(source).expect("parses");
     let kernel = FakeKernel { btf: sock_btf() };
-    let config = Config::default();
-    let env = CheckEnv {
-        kernel: &kernel,
-        builtins: &Stdlib,
-        params: &[],
-        pid: None,
-        config: &config,
-    };
-    check(&program, &env).map_err(|d| render(&d, "-e", source, false))
+    common::checked_on(&kernel, source, &Config::default())
 }
 
 fn errors(source: &str) -> String {

@@ -2,12 +2,12 @@
 //! kernel with or without kprobes; and the manifest flag the runtime
 //! explains the kernel's refusals with.
 
+mod common;
+
 use rtrace_codegen::lower::{lower, LowerOptions};
 use rtrace_lang::btf::build::{kind, Builder};
 use rtrace_lang::btf::Btf;
-use rtrace_lang::check::{check, CheckEnv};
 use rtrace_lang::config::Config;
-use rtrace_lang::diagnostic::render;
 use rtrace_lang::kernel::{KernelInfo, TraceableFunction};
 use rtrace_lang::tracepoint::TracepointFormat;
 use rtrace_stdlib::Stdlib;
@@ -80,19 +80,9 @@ fn config(unsafe_ok: bool) -> Config {
 
 /// The rendered diagnostics of `source` (empty when it checks).
 fn errors_on(kernel: &Kernel, source: &str, unsafe_ok: bool) -> String {
-    let program = rtrace_lang::parse(source).expect("parses");
-    let config = config(unsafe_ok);
-    let env = CheckEnv {
-        kernel,
-        builtins: &Stdlib,
-        params: &[],
-        pid: None,
-        config: &config,
-    };
-    match check(&program, &env) {
-        Ok(_) => String::new(),
-        Err(d) => render(&d, "-e", source, false),
-    }
+    common::checked_on(kernel, source, &config(unsafe_ok))
+        .err()
+        .unwrap_or_default()
 }
 
 /// With --unsafe, on a kernel with kprobes.
@@ -232,16 +222,7 @@ fn the_manifest_marks_programs_that_override() {
     let source =
         "kprobe:__x64_sys_getppid { override(-1); } kprobe:__x64_sys_getppid { @ = count(); }";
     let program = rtrace_lang::parse(source).expect("parses");
-    let kernel = Kernel::new(true);
-    let config = config(true);
-    let env = CheckEnv {
-        kernel: &kernel,
-        builtins: &Stdlib,
-        params: &[],
-        pid: None,
-        config: &config,
-    };
-    let checked = check(&program, &env).expect("checks");
+    let checked = common::checked_on(&Kernel::new(true), source, &config(true)).expect("checks");
     let options = LowerOptions {
         params: &[],
         start_ns: 0,

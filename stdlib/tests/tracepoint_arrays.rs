@@ -2,13 +2,13 @@
 //! (`unsigned long args[6]` of `raw_syscalls:sys_enter`), on a fake kernel
 //! with the format files of Linux 6.18.
 
-use rtrace_lang::check::{check, CheckEnv, Checked};
+mod common;
+
+use rtrace_lang::check::Checked;
 use rtrace_lang::config::Config;
-use rtrace_lang::diagnostic::render;
 use rtrace_lang::kernel::KernelInfo;
 use rtrace_lang::tracepoint::TracepointFormat;
 use rtrace_lang::types::{IntType, Type};
-use rtrace_stdlib::Stdlib;
 
 const SYS_ENTER: &str = "name: sys_enter\nformat:\n\
     \tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n\
@@ -40,16 +40,7 @@ impl KernelInfo for FakeKernel {
 }
 
 fn checked(source: &str) -> Result<Checked, String> {
-    let program = rtrace_lang::parse(source).expect("parses");
-    let config = Config::default();
-    let env = CheckEnv {
-        kernel: &FakeKernel,
-        builtins: &Stdlib,
-        params: &[],
-        pid: None,
-        config: &config,
-    };
-    check(&program, &env).map_err(|d| render(&d, "-e", source, false))
+    common::checked_on(&FakeKernel, source, &Config::default())
 }
 
 fn errors(source: &str) -> String {

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use rtrace_lang::btf::build::{kind, Builder};
 use rtrace_lang::btf::Btf;
-use rtrace_lang::check::{check, CheckEnv};
+use rtrace_lang::check::{check, CheckEnv, Checked};
 use rtrace_lang::config::Config;
 use rtrace_lang::diagnostic::render;
 use rtrace_lang::kernel::{KernelInfo, TraceableFunction};
@@ -181,6 +181,24 @@ fn task_btf() -> Btf {
     let i = b.string("i");
     b.add("u", kind::UNION, 1, false, 4, &[i, int, 0]);
     Btf::parse(b.finish()).expect("hand-built BTF")
+}
+
+/// Checks `source` on any fake kernel, with every diagnostic rendered
+/// when it does not check.
+pub fn checked_on(
+    kernel: &dyn KernelInfo,
+    source: &str,
+    config: &Config,
+) -> Result<Checked, String> {
+    let program = rtrace_lang::parse(source).expect("parses");
+    let env = CheckEnv {
+        kernel,
+        builtins: &Stdlib,
+        params: &[],
+        pid: None,
+        config,
+    };
+    check(&program, &env).map_err(|d| render(&d, "-e", source, false))
 }
 
 /// The diagnostics of `source`, rendered, or "" when it checks.
