@@ -31,6 +31,8 @@ const KERNEL_TYPES: &[Case] = &[
     ("BEGIN { @ = offsetof(uint32, x); }", "uint32 has no members", "uint32", ""),
     ("BEGIN { @ = offsetof(struct task_struct, pdi); }", "struct task_struct has no member 'pdi'", "pdi", "did you mean 'pid'?"),
     ("BEGIN { @ = offsetof(struct task_struct, pid.x); }", "int has no member 'x'", "x", ""),
+    ("BEGIN { $p = (int32 *)8; $q = (int32 *)0; @ = $p - $q; }", "cannot subtract int32 * from int32 *", "$p - $q", "cast both: (uint64)$p - (uint64)$q"),
+    ("BEGIN { $h = (struct holder *)0; @ = (uint64)($h->key + 1); }", "cannot step a pointer to struct key", "$h->key + 1", ""),
 ];
 
 #[rustfmt::skip]

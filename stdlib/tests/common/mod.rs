@@ -153,7 +153,8 @@ impl KernelInfo for FakeKernel {
 }
 
 /// `struct task_struct { int pid; char comm[16]; struct task_struct
-/// *real_parent; int ints[4]; }` and `union u { int i; }`.
+/// *real_parent; int ints[4]; }`, `union u { int i; }` and `struct holder
+/// { struct key *key; }` where `struct key {}` is empty.
 fn task_btf() -> Btf {
     let mut b = Builder::new();
     let int = b.int("int", 4, true); // 1
@@ -180,6 +181,10 @@ fn task_btf() -> Btf {
     assert_eq!(ptr, task_ptr);
     let i = b.string("i");
     b.add("u", kind::UNION, 1, false, 4, &[i, int, 0]);
+    let key = b.add("key", kind::STRUCT, 0, false, 0, &[]);
+    let key_ptr = b.add("", kind::PTR, 0, false, key, &[]);
+    let key_name = b.string("key");
+    b.add("holder", kind::STRUCT, 1, false, 8, &[key_name, key_ptr, 0]);
     Btf::parse(b.finish()).expect("hand-built BTF")
 }
 
